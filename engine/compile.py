@@ -1,0 +1,203 @@
+"""Stage 3, compile: turn a validated scheme document into an executable `CompiledScheme`.
+
+Every formula is checked and compiled here, once; unknown names get a did-you-mean, derived
+values are put in dependency order and cycles among them are refused. Nothing here sees a case.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from decimal import Decimal
+from typing import Any
+
+from .errors import Path, Problem, SchemeError
+from .formula import Formula, FormulaError, compile_formula
+from .load import Document
+from .model import (
+    Check, CompiledScheme, DerivedValue, GradeBand, Group, InputSpec, Leaf, QualitativeBand, RowTemplate, walk,
+)
+from .rules import RULE_KINDS, AtLeast, AtMost, Equal, FormulaRule, Proportional, Qualitative
+from .validate import as_decimal
+
+DEFAULT_PLACES = 2
+DEFAULT_OVER_COMPLETION = Decimal(130)
+DEFAULT_TOLERANCE = Decimal("0.01")
+# 财预〔2020〕10号: 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 % of the weight.
+NATIONAL_BANDS = (
+    QualitativeBand("达成", ("达成年度指标", "达成预期指标", "完成", "已完成"), Decimal(80), Decimal(100), True),
+    QualitativeBand("部分达成", ("部分达成年度指标并具有一定效果", "部分达成年度指标", "部分完成"), Decimal(60), Decimal(80), False),
+    QualitativeBand("未达成", ("未达成年度指标且效果较差", "未达成年度指标", "未完成"), Decimal(0), Decimal(60), False),
+)
+ROW_RULES = ("at_least", "at_most", "equal", "qualitative")
+LEAF_NAMES = ("weight", "分值")
+RESULT_NAMES = ("total", "grade", "max_total", "总分", "等级", "满分")
+
+
+def parse_source_path(text: str) -> Path:
+    """"funds.total.executed" -> ("funds", "total", "executed"); "rows.0" -> ("rows", 0)."""
+    return tuple(int(part) if part.isdigit() else part for part in text.split("."))
+
+
+class _Compiler:
+    def __init__(self, document: Document):
+        self.document = document
+        self.data = document.data
+        self.problems: list[Problem] = []
+
+    def formula(self, path: Path, names: set[str] | frozenset[str]) -> Formula | None:
+        source = self.data_at(path)
+        try:
+            return compile_formula(source, names)
+        except FormulaError as exc:
+            where = f"（公式第 {exc.offset + 1} 个字符处）" if isinstance(source, str) and len(source) > 1 else ""
+            self.problems.append(self.document.problem(path, f"{exc.message}{where}", exc.hint, exc.code))
+            return None
+
+    def data_at(self, path: Path) -> Any:
+        value = self.data
+        for part in path:
+            value = value[part]
+        return value
+
+    def run(self) -> CompiledScheme:
+        data = self.data
+        places = (data.get("rounding") or {}).get("places", DEFAULT_PLACES)
+        max_total = as_decimal(data.get("max_total", 100))
+        grades = tuple(sorted(
+            (GradeBand(g["name"], as_decimal(g["min"])) for g in data["grades"]), key=lambda g: g.min, reverse=True))
+        inputs = self.inputs()
+        derived = self.derived(inputs)
+        self.units = {name: spec.unit for name, spec in inputs.items()} | {d.name: d.unit for d in derived}
+        scope = frozenset(inputs) | {d.name for d in derived}
+        self.bands = self.qualitative_bands()
+        over = data.get("over_completion")
+        self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
+        children = tuple(self.node(node, ("indicators", i), (), scope) for i, node in enumerate(data["indicators"]))
+        has_rows = any(isinstance(n, RowTemplate) for n in children) or any(
+            isinstance(n, Group) and n.weight is None for n in children)
+        root = Group("root", data["title"], (), None if has_rows else max_total, children, self.document.locate(()))
+        leaf_ids = {f"score.{node.id}" for node in walk(root) if isinstance(node, Leaf)}
+        checks = self.checks(scope | set(RESULT_NAMES) | leaf_ids)
+        if self.problems:
+            raise SchemeError(self.problems)
+        return CompiledScheme(
+            id=data["scheme"], title=data["title"], fiscal_year=data["fiscal_year"],
+            version=str(data.get("version", "")), description=data.get("description", ""),
+            source=self.document.source, places=places, max_total=max_total, grades=grades,
+            inputs=inputs, derived=derived, root=root, checks=checks, qualitative_bands=self.bands,
+            over_completion=self.over_completion, case_kind=data.get("applies_to"), document=self.document,
+        )
+
+    def inputs(self) -> dict[str, InputSpec]:
+        specs = {}
+        for name, spec in (self.data.get("inputs") or {}).items():
+            source = parse_source_path(spec["from"]) if "from" in spec else ("data", name)
+            required = spec.get("required", True)
+            specs[name] = InputSpec(
+                name=name, label=spec.get("label", name), type=spec["type"], unit=spec.get("unit"),
+                source=source, required=required, blank=spec.get("blank", "error" if required else "absent"),
+                options=tuple(spec.get("options", ())), location=self.document.locate(("inputs", name)),
+            )
+        return specs
+
+    def derived(self, inputs: dict[str, InputSpec]) -> tuple[DerivedValue, ...]:
+        declared = self.data.get("derived") or {}
+        names = frozenset(inputs) | frozenset(declared)
+        compiled: dict[str, DerivedValue] = {}
+        for name, spec in declared.items():
+            formula = self.formula(("derived", name, "formula"), names)
+            if formula is None:
+                continue
+            compiled[name] = DerivedValue(
+                name, spec.get("label", name), formula, spec.get("unit"), spec.get("places"),
+                self.document.locate(("derived", name)))
+        sorter = graphlib.TopologicalSorter(
+            {name: [n for n in d.formula.names if n in declared] for name, d in compiled.items()})
+        try:
+            order = list(sorter.static_order())
+        except graphlib.CycleError as exc:
+            cycle = exc.args[1]
+            self.problems.append(self.document.problem(
+                ("derived", cycle[0]), f"派生值循环引用：{' → '.join(cycle)}", "派生值不能直接或间接引用自己", "cycle"))
+            return ()
+        return tuple(compiled[name] for name in order if name in compiled)
+
+    def qualitative_bands(self) -> tuple[QualitativeBand, ...]:
+        declared = self.data.get("qualitative_bands")
+        if not declared:
+            return NATIONAL_BANDS
+        return tuple(
+            QualitativeBand(b["name"], tuple(b.get("aliases", ())), as_decimal(b["min"]), as_decimal(b["max"]),
+                            as_decimal(b["max"]) == 100)
+            for b in declared)
+
+    def make_rule(self, kind: str, options: dict[str, Any]) -> Any:
+        over = options.get("over_completion")
+        over_completion = as_decimal(over) if over is not None else self.over_completion
+        if kind == "at_least":
+            return AtLeast(over_completion)
+        if kind == "equal":
+            return Equal(over_completion)
+        if kind == "at_most":
+            return AtMost(options.get("variant", "ratio"))
+        if kind == "qualitative":
+            return Qualitative(self.bands)
+        if kind == "proportional":
+            return Proportional()
+        return FormulaRule()
+
+    def node(self, node: dict, path: Path, parents: tuple[str, ...], scope: frozenset[str]) -> Group | Leaf | RowTemplate:
+        location = self.document.locate(path)
+        if "children" in node:
+            inner = parents + (node["name"],)
+            children = tuple(self.node(child, path + ("children", i), inner, scope)
+                             for i, child in enumerate(node["children"]))
+            fixed = all(getattr(child, "weight", None) is not None for child in children)
+            weight = sum((child.weight for child in children), Decimal(0)) if fixed else None
+            return Group(node["id"], node["name"], parents, weight, children, location)
+        if "rows" in node:
+            by_nature = {}
+            for nature, choice in node["by_nature"].items():
+                options = choice if isinstance(choice, dict) else {"rule": choice}
+                if options["rule"] not in ROW_RULES:
+                    self.problems.append(self.document.problem(
+                        path + ("by_nature", nature), f"指标行只能用 {'、'.join(ROW_RULES)} 计分，不能用 {options['rule']}"))
+                    continue
+                by_nature[nature] = self.make_rule(options["rule"], options)
+            total = node.get("weight_total")
+            return RowTemplate(node["id"], node["name"], parents, parse_source_path(node["rows"]), by_nature,
+                               location, as_decimal(total) if total is not None else None)
+        kind = node.get("rule") or "formula"
+        rule = self.make_rule(kind, node)
+        names = scope | set(LEAF_NAMES)
+        params = {}
+        for param in RULE_KINDS[kind].params + getattr(RULE_KINDS[kind], "optional_params", ()):
+            if param in node:
+                formula = self.formula(path + (param,), names)
+                if formula is not None:
+                    params[param] = formula
+        measured = params.get("actual") or params.get("value")
+        unit = self.units.get(measured.names[0]) if measured is not None and len(measured.names) == 1 else None
+        return Leaf(node["id"], node["name"], parents, as_decimal(node["weight"]), rule, params,
+                    node.get("not_applicable"), location, node.get("description", ""), unit)
+
+    def checks(self, names: set[str]) -> tuple[Check, ...]:
+        checks = []
+        for i, spec in enumerate(self.data.get("checks") or []):
+            path = ("checks", i)
+            formulas = {}
+            for key in ("assert", "reported", "computed"):
+                if key in spec:
+                    formula = self.formula(path + (key,), frozenset(names))
+                    if formula is not None:
+                        formulas[key] = formula
+            kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
+            tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE))
+            checks.append(Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
+                                self.document.locate(path)))
+        return tuple(checks)
+
+
+def compile_scheme(document: Document) -> CompiledScheme:
+    """Compile a scheme document that has passed `validate.check_scheme`; raise SchemeError."""
+    return _Compiler(document).run()

@@ -1,0 +1,235 @@
+"""Stage 1, load: read a YAML file into plain data, remembering where every value was written.
+
+Only `yaml.compose` touches the text (the C composer when available); values are built here
+from the nodes so that numbers never pass through float, duplicate keys are reported instead
+of silently keeping the last one, and alias expansion is bounded.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from .errors import EngineError, Location, Path, Problem
+
+try:
+    _Composer = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Composer = yaml.SafeLoader
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+
+_TAG = "tag:yaml.org,2002:"
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+@dataclass
+class Document:
+    """Plain data from one YAML file plus the position of every value and key in it."""
+
+    source: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> Location:
+        """The position of `path`, or of its nearest written ancestor when it is absent."""
+        path = tuple(path)
+        while path not in self.positions and path:
+            path = path[:-1]
+        line, column = self.positions.get(path, (None, None))
+        return Location(self.source, line, column)
+
+    def problem(self, path: Path, message: str, hint: str | None = None, code: str = "invalid") -> Problem:
+        return Problem(message, self.locate(path), tuple(path), hint, code)
+
+
+class LoadError(EngineError):
+    """The file could not be read as YAML at all."""
+
+    kind = "load"
+
+
+def load_document(file: str | FsPath) -> Document:
+    """Read and parse one YAML file; raise `LoadError` with a located message on failure."""
+    source = str(file)
+    try:
+        raw = FsPath(file).read_bytes()
+    except FileNotFoundError:
+        raise LoadError(Problem("文件不存在", Location(source), code="file-not-found")) from None
+    except IsADirectoryError:
+        raise LoadError(Problem("这是一个文件夹，不是 YAML 文件", Location(source), code="file-unreadable")) from None
+    except OSError as exc:
+        raise LoadError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
+    return parse_document(raw, source)
+
+
+def parse_document(raw: bytes | str, source: str = "<输入>") -> Document:
+    text = raw if isinstance(raw, str) else _decode(raw, source)
+    try:
+        root = yaml.compose(text, Loader=_Composer)
+    except yaml.MarkedYAMLError as exc:
+        raise LoadError(_syntax_problem(exc, source)) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(Problem(f"YAML 无法解析：{exc}", Location(source), code="yaml-syntax")) from None
+    except RecursionError:
+        raise LoadError(Problem(f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）", Location(source), code="yaml-too-deep")) from None
+    builder = _Builder(source)
+    data = builder.build(root) if root is not None else None
+    if builder.problems:
+        raise LoadError(builder.problems)
+    return Document(source, data, builder.positions)
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise LoadError(Problem(
+            f"文件过大（{len(raw):,} 字节，上限 {MAX_FILE_BYTES:,} 字节）", Location(source), code="file-too-large"))
+    if raw.startswith(_ZIP_MAGIC) or raw.startswith(_OLE_MAGIC):
+        raise LoadError(Problem(
+            "这是一个 Excel 或压缩文件，不是 YAML 文本", Location(source),
+            hint="Excel 表格请先用 engine import 转成案例文件", code="not-yaml"))
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            # Files saved by Chinese Windows tools are often GB18030/GBK; it decodes them exactly.
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            line = raw[: utf8_error.start].count(b"\n") + 1
+            raise LoadError(Problem(
+                "文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", Location(source, line),
+                hint="请用文本编辑器另存为 UTF-8 编码", code="encoding")) from None
+
+
+_SYNTAX_HINTS = {
+    "tab character": "YAML 不允许用制表符（Tab）缩进，请改用空格",
+    "found character '\\t'": "YAML 不允许用制表符（Tab）缩进，请改用空格",
+    "could not find expected ':'": "检查上一行是否漏了冒号，或缩进是否对齐",
+    "mapping values are not allowed here": "冒号后要有空格；含冒号的文字请加引号",
+    "found undefined alias": "引用了未定义的锚点（&名称）",
+}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+    detail = exc.problem or exc.context or "语法错误"
+    hint = next((h for key, h in _SYNTAX_HINTS.items() if key in str(detail)), None)
+    return Problem(f"YAML 语法错误：{detail}", location, hint=hint, code="yaml-syntax")
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain values, recording positions by document path."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.node_count = 0
+
+    def build(self, node: yaml.Node, path: Path = (), depth: int = 0) -> Any:
+        self.node_count += 1
+        if self.node_count > MAX_NODES:
+            raise LoadError(Problem(
+                f"文档节点过多（超过 {MAX_NODES:,} 个），可能是别名（&/*）展开过大",
+                self._location(node), path, code="yaml-too-large"))
+        if depth > MAX_DEPTH:
+            raise LoadError(Problem(f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）", self._location(node), path, code="yaml-too-deep"))
+        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _location(self, node: yaml.Node) -> Location:
+        return Location(self.source, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
+        result: dict = {}
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, value_node in self._merged_pairs(node):
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or isinstance(key, (list, dict)):
+                self.problems.append(Problem("键必须是文字", self._location(key_node), path, code="bad-key"))
+                continue
+            if not isinstance(key, str):
+                key = str(key)
+            if key in seen and seen[key] is not value_node:
+                first = seen[key].start_mark.line + 1
+                self.problems.append(Problem(
+                    f"键“{key}”重复出现（第 {first} 行已写过）；YAML 只会保留后一个，前一个值会丢失",
+                    self._location(key_node), path + (key,), hint="删除或合并重复的键", code="duplicate-key"))
+                continue
+            seen[key] = value_node
+            if not isinstance(value_node, yaml.ScalarNode):
+                # A nested block starts on the next line; the key is where a person looks for it.
+                self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        return result
+
+    def _merged_pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Resolve `<<: *anchor` merge keys; explicit keys win over merged ones."""
+        explicit, merged = [], []
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source_node in sources:
+                    if isinstance(source_node, yaml.MappingNode):
+                        merged.extend(self._merged_pairs(source_node))
+                    else:
+                        self.problems.append(Problem("合并键 << 只能引用映射", self._location(source_node), code="bad-merge"))
+            else:
+                explicit.append((key_node, value_node))
+        taken = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
+        kept = []
+        for key_node, value_node in merged:  # the first merged source that names a key wins
+            if key_node.value not in taken:
+                taken.add(key_node.value)
+                kept.append((key_node, value_node))
+        return kept + explicit
+
+    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        tag, text = node.tag, node.value
+        if tag == _TAG + "str" or node.style in ("'", '"', "|", ">"):
+            return text
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool":
+            # YAML 1.1 also reads yes/no/on/off as booleans; keep those as the words written.
+            return True if text in _TRUE else False if text in _FALSE else text
+        if tag == _TAG + "int":
+            digits = text.replace("_", "")
+            try:
+                return int(digits, 10)
+            except ValueError:
+                return text  # octal, hex or sexagesimal forms are not numbers staff mean
+        if tag == _TAG + "float":
+            lowered = text.lower()
+            if "inf" in lowered or "nan" in lowered:
+                self.problems.append(Problem(
+                    f"不接受无穷大或非数值（{text}）", self._location(node), path, code="not-finite"))
+                return None
+            try:
+                return Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                return text
+        if tag.startswith(_TAG):
+            return text  # timestamps, binary and the like stay as the text written
+        self.problems.append(Problem(
+            f"不支持的 YAML 标签 {tag}", self._location(node), path, code="bad-tag"))
+        return None

@@ -1,0 +1,145 @@
+"""Reading the numbers, units and operators people actually write in budget tables.
+
+Amounts arrive as "1,522.66", "1，522.66" or "38.50万元"; rates as "95%", "95％" or "95百分比";
+operators as ≥ ≧ >= ＞ 不低于. Everything here turns such text into exact `Decimal`s and
+canonical symbols, or says in Chinese why it cannot. Used by the validate stage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+BLANK_MARKERS = frozenset({"", "—", "——", "–", "-", "--", "/", "\\", "－", "／", "不适用", "N/A", "n/a"})
+
+PERCENT = "%"
+_UNIT_ALIASES = {"%": PERCENT, "百分比": PERCENT, "百分点": PERCENT, "percent": PERCENT}
+# How many of the base unit one of each unit is worth; units outside a family never convert.
+_UNIT_FAMILIES = {
+    "元": ("money", Decimal(1)),
+    "万元": ("money", Decimal(10_000)),
+    "亿元": ("money", Decimal(100_000_000)),
+}
+
+_NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
+_MAX_DIGITS = 40  # no budget figure has more; refuses million-digit literals cheaply
+
+_NATURES = {
+    "≥": "≥", ">=": "≥", "≧": "≥", "⩾": "≥", ">": "≥", "正向": "≥", "不低于": "≥", "大于等于": "≥", "不少于": "≥",
+    "≤": "≤", "<=": "≤", "≦": "≤", "⩽": "≤", "<": "≤", "反向": "≤", "不高于": "≤", "小于等于": "≤", "不超过": "≤",
+    "=": "=", "==": "=", "等于": "=",
+    "定性": "定性",
+}
+NATURE_LABELS = {"≥": "正向（≥）", "≤": "反向（≤）", "=": "等于（=）", "定性": "定性"}
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be read; the message is Chinese and names what was found."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def normalize_text(text: str) -> str:
+    """Full-width letters, digits and signs to their ordinary forms (NFKC), trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and normalize_text(value) in BLANK_MARKERS)
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    if unit is None:
+        return None
+    text = normalize_text(str(unit))
+    return _UNIT_ALIASES.get(text, text) or None
+
+
+def parse_number(value: object, unit: str | None = None) -> Decimal | None:
+    """The exact value of `value` expressed in `unit`; None for a blank cell.
+
+    A unit written beside the number must agree with `unit` (元 and 万元 convert);
+    floats are refused because their decimal value is already lost.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem(f"应为数字，实际为 {'是' if value else '否'}（布尔值）")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueProblem(f"不接受无穷大或非数值（{value}）")
+        return value
+    if isinstance(value, float):
+        raise ValueProblem("内部错误：数值以浮点数传入，精度可能已丢失", "请直接传入文字或 Decimal")
+    if not isinstance(value, str):
+        raise ValueProblem(f"应为数字，实际为 {type(value).__name__}")
+    text = normalize_text(value).replace(",", "").replace(" ", "")
+    match = _NUMBER.match(text)
+    if not match:
+        raise ValueProblem(f"应为数字，实际为“{value}”", "只写阿拉伯数字，可带单位，如 38.50 或 38.50万元")
+    digits, written_unit = match.groups()
+    if len(digits) > _MAX_DIGITS:
+        raise ValueProblem(f"数字过长（{len(digits)} 位）")
+    try:
+        number = Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+        raise ValueProblem(f"应为数字，实际为“{value}”") from None
+    return convert_unit(number, normalize_unit(written_unit), normalize_unit(unit))
+
+
+def convert_unit(number: Decimal, written: str | None, expected: str | None) -> Decimal:
+    if not written or not expected or written == expected:
+        return number
+    written_family = _UNIT_FAMILIES.get(written)
+    expected_family = _UNIT_FAMILIES.get(expected)
+    if written_family and expected_family and written_family[0] == expected_family[0]:
+        return number * written_family[1] / expected_family[1]
+    raise ValueProblem(f"单位不符：应为 {expected}，写的是 {written}")
+
+
+def parse_percent(value: object) -> Decimal | None:
+    """A rate in percent points: "95%", "95％", 95 and "95百分比" all give 95."""
+    return parse_number(value, PERCENT)
+
+
+def normalize_nature(value: object) -> str:
+    """The canonical 指标性质 (≥, ≤, = or 定性) of what was written, or ValueProblem."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueProblem(f"指标性质应为 ≥、≤、= 或 定性，实际为“{value}”")
+    text = normalize_text(value)
+    if text in _NATURES:
+        return _NATURES[text]
+    if text.startswith("定性"):
+        return "定性"
+    raise ValueProblem(f"无法识别的指标性质“{value}”", "可写 ≥（正向）、≤（反向）、= 或 定性")
+
+
+def split_operator(text: str) -> tuple[str | None, str]:
+    """"≥50个" -> ("≥", "50个"); text without a leading operator -> (None, text)."""
+    normalized = normalize_text(text)
+    for symbol in sorted(_NATURES, key=len, reverse=True):
+        if symbol != "定性" and normalized.startswith(symbol):
+            return _NATURES[symbol], normalized[len(symbol):].strip()
+    return None, normalized
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """四舍五入 to `places` decimals; Python's round() would round 9.325 to 9.32."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def plain_number(value: Decimal) -> str:
+    """How people write a number: 18.000 -> 18, 24.50 -> 24.5, never 1E+1."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def fixed(value: Decimal, places: int) -> str:
+    """The value with exactly `places` decimals, half-up: 9.325 -> 9.33 at 2 places."""
+    return format(round_half_up(value, places), "f")

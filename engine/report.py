@@ -1,0 +1,206 @@
+"""Stage 5, report: render a Result as text for people (table) or JSON for other tools.
+
+Rendering returns strings; only the CLI writes them. Numbers are printed from their Decimal
+values: scores with exactly the scheme's places, figures as the case wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from tabulate import tabulate
+
+from .errors import EngineError
+from .model import CheckResult, GroupResult, IndicatorResult, Result
+from .quantities import NATURE_LABELS, fixed, plain_number
+
+JSON_FORMAT_VERSION = 1
+_LEVEL_NAMES = "一二三四五六七八九"
+_DISPLAY_NATURE = {"≥": "≥", "≤": "≤", "=": "=", "定性": "定性"}
+
+
+# ------------------------------------------------------------------ JSON -------------
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """The stable JSON contract: identity, total, grade, flat indicators, group tree, checks."""
+    places = result.places
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "scheme": result.scheme,
+        "case": result.case,
+        "total": _score(result.total, places),
+        "max_total": _score(result.max_total, places),
+        "grade": result.grade,
+        "indicators": [_indicator(i, places) for i in result.indicators],
+        "groups": _group(result.groups, places),
+        "checks": [_check(c) for c in result.checks],
+        "values": {name: _value(value) for name, value in result.values.items()},
+    }
+
+
+def _score(value: Decimal, places: int) -> Decimal:
+    return Decimal(fixed(value, places))
+
+
+def _value(value: Any) -> Any:
+    return value
+
+
+def _indicator(indicator: IndicatorResult, places: int) -> dict[str, Any]:
+    data = {
+        "id": indicator.id,
+        "name": indicator.name,
+        "path": list(indicator.path),
+        "weight": _score(indicator.weight, places),
+        "score": _score(indicator.score, places),
+        "rule": indicator.rule,
+        "branch": indicator.branch,
+    }
+    data.update({key: value for key, value in indicator.values.items() if value is not None})
+    if indicator.reported_score is not None:
+        data["reported_score"] = indicator.reported_score
+    if indicator.flags:
+        data["flags"] = list(indicator.flags)
+    if indicator.not_applicable:
+        data["not_applicable"] = indicator.not_applicable
+    return data
+
+
+def _group(group: GroupResult, places: int) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "weight": _score(group.weight, places),
+        "score": _score(group.score, places),
+        "children": [
+            _group(child, places) if isinstance(child, GroupResult)
+            else {"id": child.id, "name": child.name, "weight": _score(child.weight, places),
+                  "score": _score(child.score, places)}
+            for child in group.children
+        ],
+    }
+
+
+def _check(check: CheckResult) -> dict[str, Any]:
+    data = {"id": check.id, "name": check.name, "ok": check.ok, "status": check.status, "message": check.message}
+    if check.details:
+        data["details"] = list(check.details)
+    return data
+
+
+def dumps(data: Any, indent: int = 2) -> str:
+    """JSON text in which every Decimal is written as the exact number it is (28.33, 100.00)."""
+    return _encode(data, indent, 0)
+
+
+def _encode(value: Any, indent: int, level: int) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, indent, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return "[" + ", ".join(_encode(v, indent, level) for v in value) + "]"
+        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+        return "[\n" + ",\n".join(inner + _encode(v, indent, level + 1) for v in value) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_json(result: Result) -> str:
+    return dumps(result_to_dict(result)) + "\n"
+
+
+def render_error_json(error: EngineError) -> str:
+    return dumps(error.to_dict()) + "\n"
+
+
+# ------------------------------------------------------------------ table ------------
+
+
+def render_table(result: Result) -> str:
+    """The scored table as people read it: one row per indicator, then total, grade, checks."""
+    places = result.places
+    depth = max((len(i.path) + 1 for i in result.indicators), default=1)
+    depth = max(depth, 3)
+    headers = [f"{_LEVEL_NAMES[i]}级指标" for i in range(depth)] + ["性质", "指标值", "单位", "实际完成值", "分值", "得分"]
+    rows = []
+    previous: tuple[str, ...] = ()
+    for indicator in result.indicators:
+        levels = list(indicator.path) + [indicator.name]
+        shown = [
+            "" if tuple(levels[: i + 1]) == previous[: i + 1] and i < len(levels) - 1 else level
+            for i, level in enumerate(levels)
+        ]
+        previous = tuple(levels)
+        values = indicator.values
+        rows.append(shown + [""] * (depth - len(levels)) + [
+            _DISPLAY_NATURE.get(values.get("nature", ""), ""),
+            _figure(values.get("target", values.get("full_at"))),
+            values.get("unit") or "",
+            _figure(values.get("actual", values.get("value"))),
+            plain_number(indicator.weight),
+            fixed(indicator.score, places) + (" *" if indicator.not_applicable else ""),
+        ])
+    case, scheme = result.case, result.scheme
+    title = f"{case.get('name', '')}（{case.get('fiscal_year', '')} 年度）"
+    lines = [
+        title,
+        f"方案：{scheme['title']}［{scheme['id']} {scheme['fiscal_year']}"
+        + (f" 版本 {scheme['version']}" if scheme.get("version") else "") + "］",
+    ]
+    owners = [f"{label}：{case[key]}" for key, label in (("department", "主管部门"), ("implementer", "实施单位")) if case.get(key)]
+    if owners:
+        lines.append("　".join(owners))
+    lines.append("")
+    lines.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                          colalign=("left",) * (depth + 4) + ("right", "right")))
+    lines.append("")
+    lines.append(f"总分 {fixed(result.total, places)} / {fixed(result.max_total, places)}　等级 {result.grade}")
+    if any(i.not_applicable for i in result.indicators):
+        lines.append("* 不适用：" + "；".join(
+            f"{i.name}（{'按满分计' if i.not_applicable == 'full_marks' else '分值已分给同级指标'}）"
+            for i in result.indicators if i.not_applicable))
+    lines.append("")
+    lines.extend(render_checks(result.checks))
+    return "\n".join(lines) + "\n"
+
+
+def render_checks(checks: tuple[CheckResult, ...]) -> list[str]:
+    if not checks:
+        return []
+    passed = sum(1 for c in checks if c.status == "passed")
+    failed = [c for c in checks if c.status == "failed"]
+    skipped = [c for c in checks if c.status == "skipped"]
+    summary = f"勾稽核对：{passed} 项通过"
+    if failed:
+        summary += f"，{len(failed)} 项不符"
+    if skipped:
+        summary += f"，{len(skipped)} 项未核对"
+    lines = [summary]
+    for check in failed:
+        lines.append(f"  ✗ {check.message}")
+        lines.extend(f"      {detail}" for detail in check.details)
+    for check in skipped:
+        lines.append(f"  – {check.message}")
+    return lines
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def nature_label(nature: str) -> str:
+    return NATURE_LABELS.get(nature, nature)
