@@ -216,14 +216,14 @@ class _Evaluation:
         path = template.path + tuple(level for level in (row.level1, row.level2) if level)
         values = {"nature": row.nature, "target": row.target, "unit": row.unit, "actual": row.actual}
         return self.record(f"{template.id}-{row.index + 1}", row.name, path, row.weight, outcome, rule.kind,
-                           values, row.location, row.reported_score)
+                           values, row.location, row.reported_score, from_case=True)
 
     def record(self, id: str, name: str, path: tuple[str, ...], weight: Decimal, outcome: Outcome, rule: str,
                values: dict[str, Any], location: Location, reported: Decimal | None = None,
-               not_applicable: str | None = None) -> IndicatorResult:
+               not_applicable: str | None = None, from_case: bool = False) -> IndicatorResult:
         score = round_half_up(outcome.score, self.places)
         result = IndicatorResult(id, name, path, weight, score, outcome.score, rule, outcome.branch, values,
-                                 outcome.flags, not_applicable, reported, location)
+                                 outcome.flags, not_applicable, reported, location, from_case)
         self.indicators.append(result)
         self.values[f"score.{id}"] = score
         return result

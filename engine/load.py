@@ -117,7 +117,7 @@ _SYNTAX_HINTS = {
     "tab character": "YAML 不允许用制表符（Tab）缩进，请改用空格",
     "found character '\\t'": "YAML 不允许用制表符（Tab）缩进，请改用空格",
     "could not find expected ':'": "检查上一行是否漏了冒号，或缩进是否对齐",
-    "mapping values are not allowed here": "冒号后要有空格；含冒号的文字请加引号",
+    "mapping values are not allowed": "冒号后要有空格；含冒号的文字请加引号",
     "found undefined alias": "引用了未定义的锚点（&名称）",
 }
 

@@ -210,6 +210,7 @@ class IndicatorResult:
     not_applicable: str | None = None
     reported_score: Decimal | None = None
     location: Location | None = None
+    from_case: bool = False  # a row the case brought; its figures are shown as written
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from .errors import EngineError
 from .model import CheckResult, GroupResult, IndicatorResult, Result
-from .quantities import NATURE_LABELS, fixed, plain_number
+from .quantities import fixed, plain_number
 
 JSON_FORMAT_VERSION = 1
 _LEVEL_NAMES = "一二三四五六七八九"
@@ -37,7 +37,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "indicators": [_indicator(i, places) for i in result.indicators],
         "groups": _group(result.groups, places),
         "checks": [_check(c) for c in result.checks],
-        "values": {name: _value(value) for name, value in result.values.items()},
+        "values": {name: Decimal(fixed(v, places)) if isinstance(v, Decimal) else v for name, v in result.values.items()},
     }
 
 
@@ -45,7 +45,10 @@ def _score(value: Decimal, places: int) -> Decimal:
     return Decimal(fixed(value, places))
 
 
-def _value(value: Any) -> Any:
+def _figure_value(value: Any, indicator: IndicatorResult, places: int) -> Any:
+    """Figures a case wrote stay as written; figures the engine computed show the scheme's places."""
+    if isinstance(value, Decimal) and not indicator.from_case:
+        return Decimal(fixed(value, places))
     return value
 
 
@@ -59,7 +62,8 @@ def _indicator(indicator: IndicatorResult, places: int) -> dict[str, Any]:
         "rule": indicator.rule,
         "branch": indicator.branch,
     }
-    data.update({key: value for key, value in indicator.values.items() if value is not None})
+    data.update({key: _figure_value(value, indicator, places) for key, value in indicator.values.items()
+                 if value is not None})
     if indicator.reported_score is not None:
         data["reported_score"] = indicator.reported_score
     if indicator.flags:
@@ -144,9 +148,9 @@ def render_table(result: Result) -> str:
         values = indicator.values
         rows.append(shown + [""] * (depth - len(levels)) + [
             _DISPLAY_NATURE.get(values.get("nature", ""), ""),
-            _figure(values.get("target", values.get("full_at"))),
+            _figure(_figure_value(values.get("target", values.get("full_at")), indicator, places)),
             values.get("unit") or "",
-            _figure(values.get("actual", values.get("value"))),
+            _figure(_figure_value(values.get("actual", values.get("value")), indicator, places)),
             plain_number(indicator.weight),
             fixed(indicator.score, places) + (" *" if indicator.not_applicable else ""),
         ])
@@ -200,7 +204,3 @@ def _figure(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
-
-
-def nature_label(nature: str) -> str:
-    return NATURE_LABELS.get(nature, nature)
