@@ -62,7 +62,8 @@ class _Evaluation:
             value = self.formula_value(derived.formula, derived.location, derived.label, allow_na=True)
             if isinstance(value, Decimal) and derived.places is not None:
                 value = round_half_up(value, derived.places)
-            self.values[derived.name] = None if isinstance(value, (_Absent, NotApplicable)) else value
+            # A 'not applicable' derived value stays a signal, so whatever uses it is not applicable too.
+            self.values[derived.name] = None if isinstance(value, _Absent) else value
         groups = self.group(scheme.root)
         if self.problems:
             raise CaseError(self.problems)
@@ -74,7 +75,7 @@ class _Evaluation:
                     "version": scheme.version, "file": scheme.source},
             case=dict(self.case.identity, file=self.case.source),
             indicators=tuple(self.indicators), groups=groups, total=total, max_total=groups.weight,
-            grade=grade, checks=checks, values={d.name: self.values.get(d.name) for d in scheme.derived},
+            grade=grade, checks=checks, values={d.name: _plain_value(self.values.get(d.name)) for d in scheme.derived},
             places=self.places,
         )
 
@@ -86,6 +87,9 @@ class _Evaluation:
         if missing:
             return _Absent(missing)
         try:
+            inherited = next((values[n] for n in formula.names if isinstance(values[n], NotApplicable)), None)
+            if inherited is not None:
+                raise inherited
             return formula.evaluate(values)
         except NotApplicable as signal:
             if allow_na:
@@ -361,9 +365,13 @@ class _Evaluation:
         return CheckResult(check.id, check.name, "passed", check.name)
 
 
+def _plain_value(value: Any) -> Any:
+    return None if isinstance(value, NotApplicable) else value
+
+
 def _skipped(check: Check, absent: _Absent) -> CheckResult:
-    missing = "、".join(absent.missing) or "所需数据"
-    return CheckResult(check.id, check.name, "skipped", f"{check.name}：{missing}未填写，未核对")
+    reason = f"{'、'.join(absent.missing)}未填写" if absent.missing else "所需数值不适用"
+    return CheckResult(check.id, check.name, "skipped", f"{check.name}：{reason}，未核对")
 
 
 def _sum(values: Iterable[Decimal]) -> Decimal:
