@@ -68,7 +68,8 @@ class _Compiler:
         inputs = self.inputs()
         derived = self.derived(inputs)
         self.units = {name: spec.unit for name, spec in inputs.items()} | {d.name: d.unit for d in derived}
-        scope = frozenset(inputs) | {d.name for d in derived}
+        # Declared names stay in scope even when their own formula failed, so one mistake is reported once.
+        scope = frozenset(inputs) | frozenset(data.get("derived") or {})
         self.bands = self.qualitative_bands()
         over = data.get("over_completion")
         self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
