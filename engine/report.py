@@ -19,6 +19,7 @@ from .quantities import fixed, plain_number
 JSON_FORMAT_VERSION = 1
 _LEVEL_NAMES = "一二三四五六七八九"
 _DISPLAY_NATURE = {"≥": "≥", "≤": "≤", "=": "=", "定性": "定性"}
+_TABLE_NAMES = {"project": "项目支出绩效自评表", "department": "部门整体支出绩效自评表"}
 
 
 # ------------------------------------------------------------------ JSON -------------
@@ -155,7 +156,8 @@ def render_table(result: Result) -> str:
             fixed(indicator.score, places) + (" *" if indicator.not_applicable else ""),
         ])
     case, scheme = result.case, result.scheme
-    title = f"{case.get('name', '')}（{case.get('fiscal_year', '')} 年度）"
+    table_name = _TABLE_NAMES.get(case.get("kind"), "绩效自评表")
+    title = f"{case.get('fiscal_year', '')} 年度{table_name}：{case.get('name', '')}"
     lines = [
         title,
         f"方案：{scheme['title']}［{scheme['id']} {scheme['fiscal_year']}"
