@@ -16,7 +16,7 @@ from .load import Document
 from .model import (
     Check, CompiledScheme, DerivedValue, GradeBand, Group, InputSpec, Leaf, QualitativeBand, RowTemplate, walk,
 )
-from .rules import RULE_KINDS, AtLeast, AtMost, Equal, FormulaRule, Proportional, Qualitative
+from .rules import RULE_KINDS, AtLeast, AtMost, Equal, FormulaRule, Proportional, Qualitative, compile_row_scorer
 from .validate import as_decimal
 
 DEFAULT_PLACES = 2
@@ -78,6 +78,7 @@ class _Compiler:
             isinstance(n, Group) and n.weight is None for n in children)
         root = Group("root", data["title"], (), None if has_rows else max_total, children, self.document.locate(()))
         leaf_ids = {f"score.{node.id}" for node in walk(root) if isinstance(node, Leaf)}
+        derived, scoring_derived = _scoring_first(derived, root)
         checks = self.checks(scope | set(RESULT_NAMES) | leaf_ids)
         if self.problems:
             raise SchemeError(self.problems)
@@ -87,6 +88,7 @@ class _Compiler:
             source=self.document.source, places=places, max_total=max_total, grades=grades,
             inputs=inputs, derived=derived, root=root, checks=checks, qualitative_bands=self.bands,
             over_completion=self.over_completion, case_kind=data.get("applies_to"), document=self.document,
+            scoring_derived=scoring_derived,
         )
 
     def inputs(self) -> dict[str, InputSpec]:
@@ -167,17 +169,19 @@ class _Compiler:
                 by_nature[nature] = self.make_rule(options["rule"], options)
             total = node.get("weight_total")
             return RowTemplate(node["id"], node["name"], parents, parse_source_path(node["rows"]), by_nature,
-                               location, as_decimal(total) if total is not None else None)
+                               location, as_decimal(total) if total is not None else None,
+                               compile_row_scorer(by_nature))
         kind = node.get("rule") or "formula"
         rule = self.make_rule(kind, node)
         names = scope | set(LEAF_NAMES)
-        params = {}
-        for param in RULE_KINDS[kind].params + getattr(RULE_KINDS[kind], "optional_params", ()):
+        params = {}  # slot (target / actual / assessed) -> formula
+        rule_class = RULE_KINDS[kind]
+        for param, slot in {**rule_class.params, **getattr(rule_class, "optional_params", {})}.items():
             if param in node:
                 formula = self.formula(path + (param,), names)
                 if formula is not None:
-                    params[param] = formula
-        measured = params.get("actual") or params.get("value")
+                    params[slot] = formula
+        measured = params.get("actual")
         unit = self.units.get(measured.names[0]) if measured is not None and len(measured.names) == 1 else None
         return Leaf(node["id"], node["name"], parents, as_decimal(node["weight"]), rule, params,
                     node.get("not_applicable"), location, node.get("description", ""), unit)
@@ -197,6 +201,24 @@ class _Compiler:
             checks.append(Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
                                 self.document.locate(path)))
         return tuple(checks)
+
+
+def _scoring_first(derived: tuple[DerivedValue, ...], root: Group) -> tuple[tuple[DerivedValue, ...], int]:
+    """Derived values the indicators need (directly or through others) first, those only checks use after.
+
+    Scoring without cross-checks then computes only the first part.
+    """
+    by_name = {d.name: d for d in derived}
+    needed: set[str] = set()
+    pending = [name for leaf in walk(root) if isinstance(leaf, Leaf)
+               for formula in leaf.params.values() for name in formula.names]
+    while pending:
+        name = pending.pop()
+        if name in by_name and name not in needed:
+            needed.add(name)
+            pending.extend(by_name[name].formula.names)
+    first = tuple(d for d in derived if d.name in needed)
+    return first + tuple(d for d in derived if d.name not in needed), len(first)
 
 
 def compile_scheme(document: Document) -> CompiledScheme:

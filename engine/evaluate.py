@@ -8,30 +8,26 @@ read off the rounded total. Cross-checks run last and are reported, never used t
 from __future__ import annotations
 
 import decimal
-from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 import simpleeval
 
 from .errors import CaseError, Location, Problem
-from .formula import Formula, NotApplicable
+from .formula import DECIMAL_CONTEXT, Formula, NotApplicable
 from .model import (
-    CaseData, Check, CheckResult, CompiledScheme, Group, GroupResult, IndicatorResult, IndicatorRow, Leaf, Result,
+    CaseData, Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, IndicatorRow, Leaf, Result,
     RowTemplate,
 )
 from .quantities import PERCENT, fixed, plain_number, round_half_up
-from .rules import Outcome, RuleError
+from .rules import NO_FLAGS, Outcome, RuleError
 
 ZERO = Decimal(0)
-# Exact to 28 significant digits; anything that would silently lose a value raises instead.
-DECIMAL_CONTEXT = decimal.Context(
-    prec=28, rounding=decimal.ROUND_HALF_UP, Emax=999_999, Emin=-999_999,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-)
 _FORMULA_FAILURES = (ArithmeticError, TypeError, ValueError, simpleeval.InvalidExpression, RecursionError, MemoryError)
 _SHORTFALL_BRANCHES = {"not_met", "linear", "linear_zero", "zero_target_missed"}
 _NO_REASON = {"", "无", "无偏差", "没有", "不适用"}
+_NO_WEIGHTS: dict[str, Decimal] = {}
+_SCORE = IndicatorResult._fields.index("score")
 
 
 class _Absent:
@@ -41,10 +37,21 @@ class _Absent:
         self.missing = missing
 
 
-def evaluate(scheme: CompiledScheme, case: CaseData) -> Result:
-    """Score one case. Raises CaseError (all problems found) when its data cannot be scored."""
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        return _Evaluation(scheme, case).run()
+def evaluate(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result:
+    """Score one case. Raises CaseError (all problems found) when its data cannot be scored.
+
+    `checks=False` leaves the cross-checks out (the result's `checks` is empty): for callers
+    that only need scores, such as the benchmark's like-for-like comparison.
+    """
+    previous = decimal.getcontext()
+    if previous is DECIMAL_CONTEXT:
+        return _Evaluation(scheme, case).run(checks)
+    # setcontext, unlike localcontext, does not copy the context: cheaper per case.
+    decimal.setcontext(DECIMAL_CONTEXT)
+    try:
+        return _Evaluation(scheme, case).run(checks)
+    finally:
+        decimal.setcontext(previous)
 
 
 class _Evaluation:
@@ -53,44 +60,69 @@ class _Evaluation:
         self.case = case
         self.values: dict[str, Any] = dict(case.values)
         self.problems: list[Problem] = []
-        self.indicators: list[IndicatorResult] = []
-        self.places = scheme.places
+        self.records: list[tuple] = []  # IndicatorResult fields; materialized only when asked for
+        self.quantum = scheme.quantum
 
-    def run(self) -> Result:
+    def run(self, with_checks: bool) -> Result:
         scheme = self.scheme
-        for derived in scheme.derived:
-            value = self.formula_value(derived.formula, derived.location, derived.label, allow_na=True)
-            if isinstance(value, Decimal) and derived.places is not None:
-                value = round_half_up(value, derived.places)
-            # A 'not applicable' derived value stays a signal, so whatever uses it is not applicable too.
-            self.values[derived.name] = None if isinstance(value, _Absent) else value
-        groups = self.group(scheme.root)
+        self.compute(scheme.derived[: scheme.scoring_derived])
+        self.score_group(scheme.root)
         if self.problems:
             raise CaseError(self.problems)
-        total = groups.score
-        grade = next((band.name for band in scheme.grades if total >= band.min), scheme.grades[-1].name)
-        checks = tuple(self.run_checks(total, grade))
-        return Result(
-            scheme={"id": scheme.id, "title": scheme.title, "fiscal_year": scheme.fiscal_year,
-                    "version": scheme.version, "file": scheme.source},
-            case=dict(self.case.identity, file=self.case.source),
-            indicators=tuple(self.indicators), groups=groups, total=total, max_total=groups.weight,
-            grade=grade, checks=checks, values={d.name: _plain_value(self.values.get(d.name)) for d in scheme.derived},
-            places=self.places,
+        total = ZERO
+        for record in self.records:
+            total += record[_SCORE]
+        for band in scheme.grades:  # highest first; the lowest band starts at 0
+            if total >= band.min:
+                grade = band.name
+                break
+        else:
+            grade = scheme.grades[-1].name
+        checks = ()
+        if with_checks:
+            self.compute(scheme.derived[scheme.scoring_derived:])
+            self.indicators = tuple(IndicatorResult._make(record) for record in self.records)
+            checks = tuple(self.run_checks(total, grade))
+        result = Result(
+            scheme=scheme.identity, case=self.case.identity, records=self.records, total=total,
+            grade=grade, checks=checks, values=self.derived_values(scheme, with_checks),
+            places=scheme.places, tree=scheme.root,
         )
+        if with_checks:
+            result.indicators = self.indicators  # already made for the checks; spare making them twice
+        return result
+
+    def derived_values(self, scheme: CompiledScheme, all_computed: bool) -> dict[str, Any]:
+        computed = scheme.derived if all_computed else scheme.derived[: scheme.scoring_derived]
+        return {d.name: _plain_value(self.values[d.name]) for d in computed}
 
     # ---------------------------------------------------------------- formulas --------
 
+    def compute(self, derived_values: tuple[DerivedValue, ...]) -> None:
+        for derived in derived_values:
+            value = self.formula_value(derived.formula, derived.location, derived.label, allow_na=True)
+            if derived.places is not None and isinstance(value, Decimal):
+                value = round_half_up(value, derived.places)
+            # A 'not applicable' derived value stays a signal, so whatever uses it is not applicable too.
+            self.values[derived.name] = None if isinstance(value, _Absent) else value
+
     def formula_value(self, formula: Formula, location: Location, what: str, allow_na: bool = False) -> Any:
+        if formula.constant is not None:
+            return formula.constant
         values = self.values
-        missing = [name for name in formula.names if values.get(name) is None]
-        if missing:
-            return _Absent(missing)
+        if len(formula.names) == 1 and formula.code.co_names == formula.names:
+            # A formula that is just a name: its value, with no interpreter round trip.
+            value = values.get(formula.names[0])
+            if value is not None and value.__class__ is not NotApplicable:
+                return value
+        for name in formula.names:
+            value = values.get(name)
+            if value is None:
+                return _Absent([n for n in formula.names if values.get(n) is None])
+            if value.__class__ is NotApplicable:  # what it depends on does not apply, so neither does it
+                return value if allow_na else _Absent([])
         try:
-            inherited = next((values[n] for n in formula.names if isinstance(values[n], NotApplicable)), None)
-            if inherited is not None:
-                raise inherited
-            return formula.evaluate(values)
+            return eval(formula.code, formula.namespace, values)  # noqa: S307 - allow-listed at compile time
         except NotApplicable as signal:
             if allow_na:
                 return signal
@@ -105,28 +137,24 @@ class _Evaluation:
 
     # ---------------------------------------------------------------- the tree -------
 
-    def group(self, group: Group) -> GroupResult:
-        leaves = [c for c in group.children if isinstance(c, Leaf)]
-        args = {leaf.id: self.leaf_args(leaf) for leaf in leaves}
-        weights = self.effective_weights(group, leaves, args)
-        children: list[GroupResult | IndicatorResult] = []
+    def score_group(self, group: Group) -> None:
+        leaves = group.leaves
+        slots = {leaf.id: self.leaf_slots(leaf) for leaf in leaves} if leaves else {}
+        weights = self.effective_weights(leaves, slots) if len(leaves) > 1 else _NO_WEIGHTS
         for child in group.children:
             if isinstance(child, Leaf):
-                result = self.leaf(child, args[child.id], weights.get(child.id, child.weight))
-                if result is not None:
-                    children.append(result)
+                self.score_leaf(child, slots[child.id], weights.get(child.id, child.weight))
             elif isinstance(child, RowTemplate):
-                children.extend(self.rows(child))
+                self.score_rows(child)
             else:
-                children.append(self.group(child))
-        weight = sum((c.weight for c in children), ZERO)
-        score = sum((c.score for c in children), ZERO)
-        return GroupResult(group.id, group.name, weight, score, tuple(children))
+                self.score_group(child)
 
-    def leaf_args(self, leaf: Leaf) -> dict[str, Any] | NotApplicable | None:
-        self.values["weight"] = self.values["分值"] = leaf.weight
-        args: dict[str, Any] = {}
-        for name, formula in leaf.params.items():
+    def leaf_slots(self, leaf: Leaf) -> list[Any] | NotApplicable | None:
+        """The leaf's [target, actual, assessed] values, or why it can't be scored."""
+        if leaf.uses_weight:
+            self.values["weight"] = self.values["分值"] = leaf.weight
+        slots: list[Any] = [None, None, None]
+        for index, formula in leaf.slot_formulas:
             value = self.formula_value(formula, leaf.location, f"指标“{leaf.name}”", allow_na=True)
             if isinstance(value, NotApplicable):
                 return value
@@ -137,100 +165,70 @@ class _Evaluation:
                         f"指标“{leaf.name}”无法计分：缺少输入 {labels}", self._missing_location(value.missing, leaf),
                         code="missing-input"))
                 return None
-            args[name] = value
-        return args
+            slots[index] = value
+        return slots
 
-    def effective_weights(self, group: Group, leaves: list[Leaf], args: dict) -> dict[str, Decimal]:
+    def effective_weights(self, leaves: tuple[Leaf, ...], slots: dict) -> dict[str, Decimal]:
         """Weights after 'not applicable' leaves hand theirs to their siblings (redistribute)."""
-        dropped = [leaf for leaf in leaves if isinstance(args[leaf.id], NotApplicable) and leaf.not_applicable == "redistribute"]
+        dropped = [leaf for leaf in leaves
+                   if isinstance(slots[leaf.id], NotApplicable) and leaf.not_applicable == "redistribute"]
         if not dropped:
             return {}
         kept = [leaf for leaf in leaves if leaf not in dropped]
-        kept_weight = sum((leaf.weight for leaf in kept), ZERO)
+        kept_weight = _sum(leaf.weight for leaf in kept)
         if kept_weight == 0:
             return {}
-        whole = kept_weight + sum((leaf.weight for leaf in dropped), ZERO)
-        scaled = {leaf.id: round_half_up(leaf.weight * whole / kept_weight, self.places) for leaf in kept}
+        whole = kept_weight + _sum(leaf.weight for leaf in dropped)
+        scaled = {leaf.id: round_half_up(leaf.weight * whole / kept_weight, self.scheme.places) for leaf in kept}
         # Rounding may leave a cent over or short; the largest weight absorbs it so the group keeps its total.
         largest = max(kept, key=lambda leaf: leaf.weight)
-        scaled[largest.id] += whole - sum(scaled.values(), ZERO)
+        scaled[largest.id] += whole - _sum(scaled.values())
         scaled.update({leaf.id: ZERO for leaf in dropped})
         return scaled
 
-    def leaf(self, leaf: Leaf, args: Any, weight: Decimal) -> IndicatorResult | None:
-        if args is None:
-            return None
-        if isinstance(args, NotApplicable):
-            return self.not_applicable(leaf, args, weight)
+    def score_leaf(self, leaf: Leaf, slots: Any, weight: Decimal) -> None:
+        if slots is None:
+            return
+        if isinstance(slots, NotApplicable):
+            self.not_applicable(leaf, slots, weight)
+            return
+        target, actual, assessed = slots
         try:
-            outcome = leaf.rule.score(weight, args)
+            outcome = leaf.rule.score(weight, target, actual, assessed)
         except RuleError as exc:
             self.problems.append(Problem(f"指标“{leaf.name}”：{exc}", leaf.location, code="rule-failed"))
-            return None
-        shown = {key: value for key, value in args.items() if key != "formula"}
-        if leaf.unit:
-            shown["unit"] = leaf.unit
-        return self.record(leaf.id, leaf.name, leaf.path, weight, outcome, leaf.rule.kind, shown, leaf.location)
+            return
+        self.record_leaf(leaf, weight, outcome, target, actual)
 
-    def not_applicable(self, leaf: Leaf, signal: NotApplicable, weight: Decimal) -> IndicatorResult | None:
+    def not_applicable(self, leaf: Leaf, signal: NotApplicable, weight: Decimal) -> None:
         if leaf.not_applicable is None:
             self.problems.append(Problem(
                 f"指标“{leaf.name}”不适用（{signal.reason}），但方案未规定不适用时如何计分",
                 leaf.location, hint="在方案中为该指标写 not_applicable: full_marks 或 redistribute", code="not-applicable"))
-            return None
+            return
         if leaf.not_applicable == "full_marks":
-            outcome = Outcome(leaf.weight, "not_applicable_full")
+            outcome = (weight, "not_applicable_full", NO_FLAGS)
         else:
-            outcome = Outcome(ZERO, "not_applicable_redistributed")
-        return self.record(leaf.id, leaf.name, leaf.path, weight, outcome, leaf.rule.kind, {}, leaf.location,
-                           not_applicable=leaf.not_applicable)
+            outcome = (ZERO, "not_applicable_redistributed", NO_FLAGS)
+        self.record_leaf(leaf, weight, outcome, None, None, leaf.not_applicable)
 
-    def rows(self, template: RowTemplate) -> list[GroupResult]:
-        """Rows grouped under their 一级 and 二级 指标, in the order the case lists them."""
-        by_level: dict[str, dict[str, list[IndicatorResult]]] = defaultdict(lambda: defaultdict(list))
-        for row in self.case.rows.get(template.id, ()):
-            result = self.row(template, row)
-            if result is not None:
-                by_level[row.level1][row.level2].append(result)
-        groups = []
-        for level1, level2s in by_level.items():
-            inner = []
-            for level2, results in level2s.items():
-                if level2:
-                    inner.append(GroupResult(f"{template.id}:{level1}/{level2}", level2,
-                                             _sum(r.weight for r in results), _sum(r.score for r in results), tuple(results)))
-                else:
-                    inner.extend(results)
-            groups.append(GroupResult(f"{template.id}:{level1}", level1, _sum(c.weight for c in inner),
-                                      _sum(c.score for c in inner), tuple(inner)))
-        return groups
+    def record_leaf(self, leaf: Leaf, weight: Decimal, outcome: Outcome, target: Any, actual: Any,
+                    not_applicable: str | None = None) -> None:
+        raw, branch, flags = outcome
+        score = raw.quantize(self.quantum, ROUND_HALF_UP)
+        self.records.append((leaf, leaf.rule.kind, weight, score, raw, branch, flags, target, actual, not_applicable))
+        self.values[leaf.score_name] = score
 
-    def row(self, template: RowTemplate, row: IndicatorRow) -> IndicatorResult | None:
-        rule = template.by_nature.get(row.nature)
-        if rule is None:
-            self.problems.append(Problem(
-                f"方案“{self.scheme.id}”未规定指标性质“{row.nature_written}”如何计分", row.location, code="no-rule"))
-            return None
-        args = {"target": row.target, "actual": row.actual, "level": row.actual, "score": row.reported_score}
-        try:
-            outcome = rule.score(row.weight, args)
-        except RuleError as exc:
-            self.problems.append(Problem(f"指标“{row.name}”：{exc}", row.location, code="rule-failed"))
-            return None
-        path = template.path + tuple(level for level in (row.level1, row.level2) if level)
-        values = {"nature": row.nature, "target": row.target, "unit": row.unit, "actual": row.actual}
-        return self.record(f"{template.id}-{row.index + 1}", row.name, path, row.weight, outcome, rule.kind,
-                           values, row.location, row.reported_score, from_case=True)
+    def score_rows(self, template: RowTemplate) -> None:
+        # The hot loop of a project table, generated per template with each nature's rule inlined.
+        template.score_rows(self.case.rows.get(template.id, ()), self.quantum, self.records.append, self.row_problem)
 
-    def record(self, id: str, name: str, path: tuple[str, ...], weight: Decimal, outcome: Outcome, rule: str,
-               values: dict[str, Any], location: Location, reported: Decimal | None = None,
-               not_applicable: str | None = None, from_case: bool = False) -> IndicatorResult:
-        score = round_half_up(outcome.score, self.places)
-        result = IndicatorResult(id, name, path, weight, score, outcome.score, rule, outcome.branch, values,
-                                 outcome.flags, not_applicable, reported, location, from_case)
-        self.indicators.append(result)
-        self.values[f"score.{id}"] = score
-        return result
+    def row_problem(self, row: IndicatorRow, error: RuleError | None) -> None:
+        if error is None:
+            message = f"方案“{self.scheme.id}”未规定指标性质“{row.nature_written}”如何计分"
+            self.problems.append(Problem(message, row.location, code="no-rule"))
+        else:
+            self.problems.append(Problem(f"指标“{row.name}”：{error}", row.location, code="rule-failed"))
 
     def _label(self, name: str) -> str:
         spec = self.scheme.inputs.get(name)
@@ -271,7 +269,7 @@ class _Evaluation:
                 return CheckResult(check.id, check.name, "passed", check.name)
             return CheckResult(check.id, check.name, "failed", (
                 f"{check.message or check.name}：原表 {plain_number(reported)}，"
-                f"按规则计算 {fixed(computed, self.places)}，相差 {fixed(difference, self.places)}"))
+                f"按规则计算 {fixed(computed, self.scheme.places)}，相差 {fixed(difference, self.scheme.places)}"))
         if str(reported) == str(computed):
             return CheckResult(check.id, check.name, "passed", check.name)
         return CheckResult(check.id, check.name, "failed",
@@ -296,14 +294,7 @@ class _Evaluation:
         return CheckResult(check.id, check.name, "passed", check.name)
 
     def _row_results(self) -> list[tuple[IndicatorRow, IndicatorResult]]:
-        by_id = {r.id: r for r in self.indicators}
-        pairs = []
-        for template in self.scheme.row_templates():
-            for row in self.case.rows.get(template.id, ()):
-                result = by_id.get(f"{template.id}-{row.index + 1}")
-                if result is not None:
-                    pairs.append((row, result))
-        return pairs
+        return [(result.source, result) for result in self.indicators if result.source.__class__ is IndicatorRow]
 
     def _row_check(self, check: Check, details: list[str], checked: int) -> CheckResult:
         if not checked:
@@ -322,7 +313,7 @@ class _Evaluation:
             difference = row.reported_score - result.score
             if abs(difference) > check.tolerance:
                 details.append(f"{row.location}: “{row.name}”原表得分 {plain_number(row.reported_score)}，"
-                               f"按规则计算 {fixed(result.score, self.places)}，相差 {fixed(difference, self.places)}")
+                               f"按规则计算 {fixed(result.score, self.scheme.places)}，相差 {fixed(difference, self.scheme.places)}")
         return self._row_check(check, details, checked)
 
     def check_row_scores_within_weight(self, check: Check) -> CheckResult:

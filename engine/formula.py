@@ -11,6 +11,7 @@ with an underscore can be written, so a formula cannot reach Python internals or
 from __future__ import annotations
 
 import ast
+import decimal
 import difflib
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ import simpleeval
 from . import quantities
 
 MAX_FORMULA_LENGTH = 2_000
+# The arithmetic of every formula and rule: exact to 28 significant digits, half-up where a
+# rounding is asked for, and anything that would silently lose a value raises instead.
+DECIMAL_CONTEXT = decimal.Context(
+    prec=28, rounding=decimal.ROUND_HALF_UP, Emax=999_999, Emin=-999_999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 MAX_NODES = 400
 MAX_DEPTH = 40
 MAX_STRING_LITERAL = 200
@@ -71,6 +78,8 @@ def ratio(a: Any, b: Any, if_zero: Any = None, if_infinite: Any = None) -> Decim
 
     Either may be a number or `na`; left out, a zero denominator is an error that names it.
     """
+    if a.__class__ is Decimal and b.__class__ is Decimal and b:
+        return a / b
     a, b = _to_decimal(a, "ratio 的分子"), _to_decimal(b, "ratio 的分母")
     if b == 0:
         choice, label = (if_zero, "0 / 0") if a == 0 else (if_infinite, f"{a} / 0")
@@ -172,6 +181,7 @@ class Formula:
     code: CodeType = field(repr=False)
     namespace: dict[str, Any] = field(repr=False)
     tree: ast.Expression = field(repr=False)
+    constant: Decimal | None = None  # the value, when the formula uses no names (e.g. `100`)
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         return eval(self.code, self.namespace, values)  # noqa: S307 - the tree was allow-listed
@@ -207,7 +217,21 @@ def compile_formula(source: Any, known_names: Collection[str]) -> Formula:
     namespace: dict[str, Any] = {"__builtins__": {}, "_power": _power, "na": NA}
     namespace.update((name, fn.implementation) for name, fn in FUNCTIONS.items())
     namespace.update(checker.constants)
-    return Formula(source, tuple(dict.fromkeys(checker.names_used)), code, namespace, expression)
+    names = tuple(dict.fromkeys(checker.names_used))
+    formula = Formula(source, names, code, namespace, expression)
+    if not names:
+        formula = Formula(source, names, code, namespace, expression, _constant_value(formula))
+    return formula
+
+
+def _constant_value(formula: Formula) -> Decimal | None:
+    """A formula without names has one value; work it out once, or leave it to run (and fail) later."""
+    try:
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            value = formula.evaluate({})
+    except Exception:  # noqa: BLE001 - a failure is reported with its location when the formula runs
+        return None
+    return value if isinstance(value, Decimal) else None
 
 
 def _offset_of(text: str, lineno: int, column: int | None) -> int:

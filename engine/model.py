@@ -5,9 +5,11 @@ Nouns only; the stages (validate, compile, evaluate, report) create and read the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from .errors import Location, Path
 from .formula import Formula
@@ -65,6 +67,9 @@ class QualitativeBand:
     top: bool
 
 
+SLOTS = ("target", "actual", "assessed")
+
+
 @dataclass(frozen=True)
 class Leaf:
     """An indicator with a weight and a rule (or formula) that scores it."""
@@ -80,6 +85,20 @@ class Leaf:
     description: str = ""
     unit: str | None = None  # of the value it scores, for display
 
+    @cached_property
+    def score_name(self) -> str:
+        """The name check formulas use for this indicator's score."""
+        return f"score.{self.id}"
+
+    @cached_property
+    def slot_formulas(self) -> tuple[tuple[int, Formula], ...]:
+        """(position in (target, actual, assessed), formula) for each parameter the rule reads."""
+        return tuple((SLOTS.index(slot), formula) for slot, formula in self.params.items())
+
+    @cached_property
+    def uses_weight(self) -> bool:
+        return any(name in ("weight", "分值") for formula in self.params.values() for name in formula.names)
+
 
 @dataclass(frozen=True)
 class RowTemplate:
@@ -92,6 +111,7 @@ class RowTemplate:
     by_nature: dict[str, Any]  # canonical nature -> rule object
     location: Location
     weight_total: Decimal | None = None
+    score_rows: Any = field(default=None, repr=False, compare=False)  # rules.compile_row_scorer(by_nature)
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,10 @@ class Group:
     weight: Decimal | None  # None when rows inside it take their weights from the case
     children: tuple["Group | Leaf | RowTemplate", ...]
     location: Location
+
+    @cached_property
+    def leaves(self) -> tuple[Leaf, ...]:
+        return tuple(child for child in self.children if isinstance(child, Leaf))
 
 
 @dataclass(frozen=True)
@@ -134,16 +158,27 @@ class CompiledScheme:
     max_total: Decimal
     grades: tuple[GradeBand, ...]
     inputs: dict[str, InputSpec]
-    derived: tuple[DerivedValue, ...]  # in dependency order
+    derived: tuple[DerivedValue, ...]  # in dependency order, those the scores need first
     root: Group
     checks: tuple[Check, ...]
     qualitative_bands: tuple[QualitativeBand, ...]
     over_completion: Decimal | None  # percent of 指标值 above which a reason is required
     case_kind: str | None = None
     document: Any = field(default=None, repr=False, compare=False)
+    scoring_derived: int = 0  # derived[:scoring_derived] are what the indicators need
+
+    @cached_property
+    def quantum(self) -> Decimal:
+        """The smallest step of a score: 0.01 for two places."""
+        return Decimal(1).scaleb(-self.places)
 
     def leaves(self) -> list[Leaf]:
         return [node for node in walk(self.root) if isinstance(node, Leaf)]
+
+    @cached_property
+    def identity(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "fiscal_year": self.fiscal_year,
+                "version": self.version, "file": self.source}
 
     def row_templates(self) -> list[RowTemplate]:
         return [node for node in walk(self.root) if isinstance(node, RowTemplate)]
@@ -159,10 +194,13 @@ def walk(node: Group | Leaf | RowTemplate):
 # ---------------------------------------------------------------- case -----------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorRow:
     """One 绩效指标 row of a project table, as the case wrote it, with numbers read exactly."""
 
+    id: str  # <template id>-<row number>
+    template: str  # id of the row template that scores it
+    path: tuple[str, ...]  # the groups above it: the template's, then 一级 and 二级
     index: int
     level1: str
     level2: str
@@ -193,24 +231,56 @@ class CaseData:
 # ---------------------------------------------------------------- results --------------
 
 
-@dataclass(frozen=True)
-class IndicatorResult:
-    """One scored indicator (a scheme leaf or a case row)."""
+class IndicatorResult(NamedTuple):
+    """One scored indicator: a scheme leaf or a case row (its `source`), and how it scored.
 
-    id: str
-    name: str
-    path: tuple[str, ...]
-    weight: Decimal
-    score: Decimal
-    raw_score: Decimal
+    Kept to the figures evaluation produces; names, paths and units are read from the source,
+    so scoring a row costs one small tuple.
+    """
+
+    source: Leaf | IndicatorRow
     rule: str
+    weight: Decimal
+    score: Decimal  # rounded half-up to the scheme's places
+    raw_score: Decimal
     branch: str
-    values: dict[str, Any]
     flags: tuple[str, ...] = ()
+    target: Any = None
+    actual: Any = None
     not_applicable: str | None = None
-    reported_score: Decimal | None = None
-    location: Location | None = None
-    from_case: bool = False  # a row the case brought; its figures are shown as written
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return self.source.path
+
+    @property
+    def from_case(self) -> bool:
+        """A row the case brought: its figures are shown as written."""
+        return isinstance(self.source, IndicatorRow)
+
+    @property
+    def unit(self) -> str | None:
+        return self.source.unit
+
+    @property
+    def nature(self) -> str | None:
+        return self.source.nature if isinstance(self.source, IndicatorRow) else None
+
+    @property
+    def reported_score(self) -> Decimal | None:
+        return self.source.reported_score if isinstance(self.source, IndicatorRow) else None
+
+    @property
+    def location(self) -> Location:
+        return self.source.location
 
 
 @dataclass(frozen=True)
@@ -235,17 +305,73 @@ class CheckResult:
         return {"passed": True, "failed": False}.get(self.status)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
     """What the official table needs: scores with how they were reached, total, grade, checks."""
 
     scheme: dict[str, Any]
     case: dict[str, Any]
-    indicators: tuple[IndicatorResult, ...]
-    groups: GroupResult
+    records: list[tuple] = field(repr=False)  # IndicatorResult fields as plain tuples, cheapest to make
     total: Decimal
-    max_total: Decimal
     grade: str
     checks: tuple[CheckResult, ...]
     values: dict[str, Any]
     places: int
+    tree: Group = field(repr=False)
+
+    @cached_property
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        """Every scored indicator in table order: the scheme's leaves and the case's rows."""
+        make = IndicatorResult._make
+        return tuple(make(record) for record in self.records)
+
+    @cached_property
+    def max_total(self) -> Decimal:
+        """The full mark of this case: the weights of its indicators (with a case's own rows)."""
+        return sum((indicator.weight for indicator in self.indicators), Decimal(0))
+
+    @cached_property
+    def groups(self) -> GroupResult:
+        """The indicator tree with a subtotal at every level, built when first asked for."""
+        by_id = {indicator.id: indicator for indicator in self.indicators}
+        rows: dict[str, list[IndicatorResult]] = defaultdict(list)
+        for indicator in self.indicators:
+            if indicator.from_case:
+                rows[indicator.source.template].append(indicator)
+        return _group_result(self.tree, by_id, rows)
+
+
+def _group_result(group: Group, by_id: dict, rows: dict) -> GroupResult:
+    children: list[GroupResult | IndicatorResult] = []
+    for child in group.children:
+        if isinstance(child, Leaf):
+            if child.id in by_id:
+                children.append(by_id[child.id])
+        elif isinstance(child, RowTemplate):
+            children.extend(_row_groups(child, rows.get(child.id, [])))
+        else:
+            children.append(_group_result(child, by_id, rows))
+    return _subtotal(group.id, group.name, children)
+
+
+def _row_groups(template: RowTemplate, results: list[IndicatorResult]) -> list[GroupResult]:
+    """Case rows under their 一级 and 二级 指标, in the order the case lists them."""
+    by_level: dict[str, dict[str, list[IndicatorResult]]] = defaultdict(lambda: defaultdict(list))
+    for result in results:
+        by_level[result.source.level1][result.source.level2].append(result)
+    groups = []
+    for level1, level2s in by_level.items():
+        inner: list[GroupResult | IndicatorResult] = []
+        for level2, members in level2s.items():
+            if level2:
+                inner.append(_subtotal(f"{template.id}:{level1}/{level2}", level2, members))
+            else:
+                inner.extend(members)
+        groups.append(_subtotal(f"{template.id}:{level1}", level1, inner))
+    return groups
+
+
+def _subtotal(id: str, name: str, children: list) -> GroupResult:
+    weight = sum((child.weight for child in children), Decimal(0))
+    score = sum((child.score for child in children), Decimal(0))
+    return GroupResult(id, name, weight, score, tuple(children))

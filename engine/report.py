@@ -63,8 +63,9 @@ def _indicator(indicator: IndicatorResult, places: int) -> dict[str, Any]:
         "rule": indicator.rule,
         "branch": indicator.branch,
     }
-    data.update({key: _figure_value(value, indicator, places) for key, value in indicator.values.items()
-                 if value is not None})
+    figures = {"nature": indicator.nature, "target": indicator.target, "unit": indicator.unit,
+               "actual": indicator.actual}
+    data.update({key: _figure_value(value, indicator, places) for key, value in figures.items() if value is not None})
     if indicator.reported_score is not None:
         data["reported_score"] = indicator.reported_score
     if indicator.flags:
@@ -146,12 +147,11 @@ def render_table(result: Result) -> str:
             for i, level in enumerate(levels)
         ]
         previous = tuple(levels)
-        values = indicator.values
         rows.append(shown + [""] * (depth - len(levels)) + [
-            _DISPLAY_NATURE.get(values.get("nature", ""), ""),
-            _figure(_figure_value(values.get("target", values.get("full_at")), indicator, places)),
-            values.get("unit") or "",
-            _figure(_figure_value(values.get("actual", values.get("value")), indicator, places)),
+            _DISPLAY_NATURE.get(indicator.nature or "", ""),
+            _figure(_figure_value(indicator.target, indicator, places)),
+            indicator.unit or "",
+            _figure(_figure_value(indicator.actual, indicator, places)),
             plain_number(indicator.weight),
             fixed(indicator.score, places) + (" *" if indicator.not_applicable else ""),
         ])

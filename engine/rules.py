@@ -1,28 +1,33 @@
 """The named rule kinds a scheme selects by word: ≥, ≤ (ratio or linear), =, qualitative bands, …
 
-Each kind is configured once when a scheme is compiled (its variant, thresholds, bands) and
-then scores many indicators: `score(weight, args)` returns an `Outcome` with the unrounded
-score and the branch taken, in the business terms the explain and coverage reports use.
-The formulas come from domain.md §1; A = 指标值 (target), B = 实际完成值 (actual), W = 分值.
+Every kind reads the same slots — W = 分值 (weight), A = 指标值 (target), B = 实际完成值
+(actual), S = an assessor's score — and produces the unrounded score, the branch taken (in
+the business terms explain and coverage reports use) and flags. The formulas are domain.md §1.
+
+Each kind states its logic once, as a short block of Python (`snippet`). That block is compiled
+into the kind's `score` method, used for a scheme's own indicators, and is also inlined into one
+generated loop per row template (`compile_row_scorer`), so scoring the rows of a project table
+costs no function call per row. The generated code is assembled only from the fixed snippets
+below; a scheme's settings (thresholds, bands) enter as bound constants, never as text.
 """
 
 from __future__ import annotations
 
+import re
+import textwrap
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, ClassVar, NamedTuple
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from string import Template
+from typing import Any, Callable, ClassVar
 
 from .model import QualitativeBand
 from .quantities import normalize_text, plain_number
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
-
-
-class Outcome(NamedTuple):
-    score: Decimal
-    branch: str
-    flags: tuple[str, ...] = ()
+Outcome = tuple  # (unrounded score: Decimal, branch: str, flags: tuple[str, ...]); a plain tuple is cheapest
+NO_FLAGS: tuple[str, ...] = ()
 
 
 class RuleError(ValueError):
@@ -41,6 +46,8 @@ BRANCH_LABELS = {
     "formula": "按公式计分",
     "capped": "公式结果超过分值，按分值计",
     "floored": "公式结果为负，按 0 计",
+    "not_applicable_full": "不适用，按满分计",
+    "not_applicable_redistributed": "不适用，分值分给同级指标",
 }
 FLAG_LABELS = {
     "negative_actual": "实际完成值为负数，按 0 计",
@@ -48,9 +55,37 @@ FLAG_LABELS = {
     "zero_target": "指标值为 0",
 }
 
+# Names every snippet may use; a rule's own settings are added per rule as $-placeholders.
+_SHARED = {
+    "ZERO": ZERO, "HUNDRED": HUNDRED, "TWO": Decimal(2), "NO_FLAGS": NO_FLAGS,
+    "NEGATIVE": ("negative_actual",), "ZERO_TARGET": ("zero_target",), "OVER_COMPLETION": ("over_completion",),
+    "RuleError": RuleError, "Decimal": Decimal, "ROUND_HALF_UP": ROUND_HALF_UP,
+}
+
+_NON_NEGATIVE_ACTUAL = """\
+flags = NO_FLAGS
+if B < ZERO:
+    B = ZERO
+    flags = NEGATIVE
+"""
+_MET_WITH_OVER_COMPLETION = """\
+    raw = W
+    branch = "met"
+    if $over is not None and B * HUNDRED >= A * $over:
+        flags = flags + OVER_COMPLETION
+"""
+_ZERO_TARGET_MUST_NOT_HAPPEN = """\
+    if B <= ZERO:
+        raw = W
+        branch = "zero_target_met"
+    else:
+        raw = ZERO
+        branch = "zero_target_missed"
+"""
+
 
 def _number(value: Any, what: str) -> Decimal:
-    if isinstance(value, Decimal):
+    if value.__class__ is Decimal:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
@@ -59,107 +94,166 @@ def _number(value: Any, what: str) -> Decimal:
     raise RuleError(f"{what}应为数字，实际为“{value}”")
 
 
-def _non_negative(actual: Decimal) -> tuple[Decimal, tuple[str, ...]]:
-    return (ZERO, ("negative_actual",)) if actual < 0 else (actual, ())
+class _Rule:
+    """What every kind shares: its snippet compiled into `score`, and the slots it needs as numbers."""
+
+    kind: ClassVar[str]
+    params: ClassVar[dict[str, str]]  # scheme parameter name -> slot
+    numeric: ClassVar[tuple[str, ...]] = ("target", "actual")  # slots that must hold numbers
+
+    def snippet(self) -> str:
+        raise NotImplementedError
+
+    def constants(self) -> dict[str, Any]:
+        """The values behind this rule's $-placeholders."""
+        return {}
+
+    @cached_property
+    def _scorer(self) -> Callable[..., Outcome]:
+        body, namespace = _bind(self, "")
+        source = "def score(W, A, B, S):\n" + textwrap.indent(body, "    ") + "    return raw, branch, flags\n"
+        exec(compile(source, f"<rule {self.kind}>", "exec"), namespace)  # noqa: S102 - fixed snippets only
+        return namespace["score"]
+
+    def score(self, weight: Decimal, target: Any, actual: Any, assessed: Any = None) -> Outcome:
+        """Score one indicator; values may still need reading as numbers (they come from formulas)."""
+        if target.__class__ is Decimal and actual.__class__ is Decimal and target >= 0:
+            return self._scorer(weight, target, actual, assessed)
+        if "target" in self.numeric and target is not None:
+            target = _number(target, "指标值")
+            if target < 0:
+                raise RuleError(f"指标值不能为负数（{plain_number(target)}）")
+        if "actual" in self.numeric:
+            actual = _number(actual, "实际完成值")
+        return self._scorer(_number(weight, "分值"), target, actual, assessed)
+
+
+def _bind(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
+    """The rule's snippet with its placeholders renamed `<name>_<suffix>`, and the names' values."""
+    constants = rule.constants()
+    names = {key: f"_{key}{suffix}" for key in constants}
+    body = Template(rule.snippet()).substitute(names)
+    namespace = {"__builtins__": {}, **_SHARED}
+    namespace.update({names[key]: value for key, value in constants.items()})
+    return body, namespace
 
 
 @dataclass(frozen=True)
-class AtLeast:
+class AtLeast(_Rule):
     """正向 (≥): B ≥ A → W; otherwise B / A × W. A = 0 gives W and a flag to check the target."""
 
     kind: ClassVar[str] = "at_least"
-    params: ClassVar[tuple[str, ...]] = ("actual", "target")
+    params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
     over_completion: Decimal | None = None  # percent of A from which a reason is required
 
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        target = _number(args["target"], "指标值")
-        actual, flags = _non_negative(_number(args["actual"], "实际完成值"))
-        if target < 0:
-            raise RuleError(f"正向指标的指标值不能为负数（{target}）")
-        if target == 0:
-            return Outcome(weight, "zero_target_any", flags + ("zero_target",))
-        if actual >= target:
-            if self.over_completion is not None and actual * HUNDRED >= target * self.over_completion:
-                flags += ("over_completion",)
-            return Outcome(weight, "met", flags)
-        return Outcome(actual / target * weight, "not_met", flags)
+    def constants(self) -> dict[str, Any]:
+        return {"over": self.over_completion}
+
+    def snippet(self) -> str:
+        return _NON_NEGATIVE_ACTUAL + """\
+if A == ZERO:
+    raw = W
+    branch = "zero_target_any"
+    flags = flags + ZERO_TARGET
+elif B >= A:
+""" + _MET_WITH_OVER_COMPLETION + """\
+else:
+    raw = B / A * W
+    branch = "not_met"
+"""
 
 
 @dataclass(frozen=True)
-class AtMost:
-    """反向 (≤): B ≤ A → W; otherwise *ratio* A / B × W, or *linear* (1 − (B − A) / A) × W, 0 from 2A."""
-
-    kind: ClassVar[str] = "at_most"
-    params: ClassVar[tuple[str, ...]] = ("actual", "target")
-    variant: str = "ratio"
-    variants: ClassVar[tuple[str, ...]] = ("ratio", "linear")
-
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        target = _number(args["target"], "指标值")
-        actual, flags = _non_negative(_number(args["actual"], "实际完成值"))
-        if target < 0:
-            raise RuleError(f"反向指标的指标值不能为负数（{target}）")
-        if target == 0:
-            return _zero_target(weight, actual, flags)
-        if actual <= target:
-            return Outcome(weight, "met", flags)
-        if self.variant == "linear":
-            if actual >= 2 * target:
-                return Outcome(ZERO, "linear_zero", flags)
-            return Outcome((1 - (actual - target) / target) * weight, "linear", flags)
-        return Outcome(target / actual * weight, "not_met", flags)
-
-
-@dataclass(frozen=True)
-class Equal:
+class Equal(_Rule):
     """等于 (=): with A > 0 scored as ≥; with A = 0 ("安全事故 = 0 起") B ≤ 0 → W, else 0."""
 
     kind: ClassVar[str] = "equal"
-    params: ClassVar[tuple[str, ...]] = ("actual", "target")
+    params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
     over_completion: Decimal | None = None
 
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        target = _number(args["target"], "指标值")
-        if target == 0:
-            actual, flags = _non_negative(_number(args["actual"], "实际完成值"))
-            return _zero_target(weight, actual, flags)
-        return AtLeast(self.over_completion).score(weight, args)
+    def constants(self) -> dict[str, Any]:
+        return {"over": self.over_completion}
 
-
-def _zero_target(weight: Decimal, actual: Decimal, flags: tuple[str, ...]) -> Outcome:
-    if actual <= 0:
-        return Outcome(weight, "zero_target_met", flags)
-    return Outcome(ZERO, "zero_target_missed", flags)
+    def snippet(self) -> str:
+        return _NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + "elif B >= A:\n" \
+            + _MET_WITH_OVER_COMPLETION + """\
+else:
+    raw = B / A * W
+    branch = "not_met"
+"""
 
 
 @dataclass(frozen=True)
-class Proportional:
+class AtMost(_Rule):
+    """反向 (≤): B ≤ A → W; otherwise *ratio* A / B × W, or *linear* (1 − (B − A) / A) × W, 0 from 2A."""
+
+    kind: ClassVar[str] = "at_most"
+    params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
+    variants: ClassVar[tuple[str, ...]] = ("ratio", "linear")
+    variant: str = "ratio"
+
+    def snippet(self) -> str:
+        head = _NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + """\
+elif B <= A:
+    raw = W
+    branch = "met"
+"""
+        if self.variant == "linear":
+            return head + """\
+elif B >= TWO * A:
+    raw = ZERO
+    branch = "linear_zero"
+else:
+    raw = (1 - (B - A) / A) * W
+    branch = "linear"
+"""
+        return head + """\
+else:
+    raw = A / B * W
+    branch = "not_met"
+"""
+
+
+@dataclass(frozen=True)
+class Proportional(_Rule):
     """A rate scored in proportion up to a full mark: min(W, value / full_at × W), never below 0.
 
-    The national 预算执行率 rule: 执行率 × 分值, capped at 分值.
+    The national 预算执行率 rule: 执行率 × 分值, capped at 分值. `full_at` defaults to 100.
     """
 
     kind: ClassVar[str] = "proportional"
-    params: ClassVar[tuple[str, ...]] = ("value",)
-    optional_params: ClassVar[tuple[str, ...]] = ("full_at",)
+    params: ClassVar[dict[str, str]] = {"value": "actual"}
+    optional_params: ClassVar[dict[str, str]] = {"full_at": "target"}
 
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        value, flags = _non_negative(_number(args["value"], "计分值"))
-        full_at = _number(args.get("full_at", HUNDRED), "满分值")
-        if full_at <= 0:
-            raise RuleError(f"满分值应大于 0（{full_at}）")
-        if value >= full_at:
-            return Outcome(weight, "met", flags)
-        return Outcome(value / full_at * weight, "not_met", flags)
+    def snippet(self) -> str:
+        return _NON_NEGATIVE_ACTUAL + """\
+if A is None:
+    A = HUNDRED
+if A <= ZERO:
+    raise RuleError("满分值应大于 0（%s）" % A)
+if B >= A:
+    raw = W
+    branch = "met"
+else:
+    raw = B / A * W
+    branch = "not_met"
+"""
 
 
 @dataclass(frozen=True)
-class Qualitative:
+class Qualitative(_Rule):
     """定性: the assessor's score must lie in the band of the level reached (达成 / 部分达成 / 未达成)."""
 
     kind: ClassVar[str] = "qualitative"
-    params: ClassVar[tuple[str, ...]] = ("level", "score")
+    params: ClassVar[dict[str, str]] = {"level": "actual", "score": "assessed"}
+    numeric: ClassVar[tuple[str, ...]] = ()
     bands: tuple[QualitativeBand, ...] = ()
+
+    def constants(self) -> dict[str, Any]:
+        return {"judge": self.judge}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $judge(W, B, S)\n"
 
     def band_for(self, level: Any) -> QualitativeBand:
         text = normalize_text(str(level)) if level is not None else ""
@@ -169,15 +263,15 @@ class Qualitative:
         names = "、".join(band.name for band in self.bands)
         raise RuleError(f"定性指标的完成情况应为 {names} 之一，实际为“{level}”")
 
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        band = self.band_for(args["level"])
-        if args.get("score") is None:
+    def judge(self, weight: Decimal, level: Any, assessed: Any) -> Outcome:
+        band = self.band_for(level)
+        if assessed is None:
             raise RuleError(f"定性指标（{band.name}）须由评价人在 {self.describe_band(band, weight)} 内打分")
-        given = _number(args["score"], "评价人打分")
+        given = _number(assessed, "评价人打分")
         low, high = band.low * weight / HUNDRED, band.high * weight / HUNDRED
         if given < low or given > high or (given == high and not band.top):
             raise RuleError(f"{band.name} 的得分应在 {self.describe_band(band, weight)}，实际为 {plain_number(given)}")
-        return Outcome(given, f"band:{band.name}")
+        return given, f"band:{band.name}", NO_FLAGS
 
     @staticmethod
     def describe_band(band: QualitativeBand, weight: Decimal) -> str:
@@ -187,25 +281,32 @@ class Qualitative:
 
 
 @dataclass(frozen=True)
-class FormulaRule:
+class FormulaRule(_Rule):
     """A free formula over inputs, derived values and `weight`; the result is held in [0, W]."""
 
     kind: ClassVar[str] = "formula"
-    params: ClassVar[tuple[str, ...]] = ("formula",)
+    params: ClassVar[dict[str, str]] = {"formula": "actual"}
+    numeric: ClassVar[tuple[str, ...]] = ()
 
-    def score(self, weight: Decimal, args: dict[str, Any]) -> Outcome:
-        value = args["formula"]
+    def constants(self) -> dict[str, Any]:
+        return {"clamp": self.clamp}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $clamp(W, B)\n"
+
+    @staticmethod
+    def clamp(weight: Decimal, value: Any) -> Outcome:
         if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
             raise RuleError(f"计分公式的结果应为数字，实际为 {value!r}")
         value = Decimal(value)
         if value > weight:
-            return Outcome(weight, "capped")
+            return weight, "capped", NO_FLAGS
         if value < 0:
-            return Outcome(ZERO, "floored")
-        return Outcome(value, "formula")
+            return ZERO, "floored", NO_FLAGS
+        return value, "formula", NO_FLAGS
 
 
-RULE_KINDS: dict[str, type] = {
+RULE_KINDS: dict[str, type[_Rule]] = {
     rule.kind: rule for rule in (AtLeast, AtMost, Equal, Proportional, Qualitative, FormulaRule)
 }
 RULE_LABELS = {
@@ -216,3 +317,44 @@ RULE_LABELS = {
     "qualitative": "定性分档",
     "formula": "公式",
 }
+
+RowScorer = Callable[..., None]
+
+
+def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
+    """One loop over a case's rows with every nature's rule inlined.
+
+    The returned `score_rows(rows, quantum, append, report)` appends one record per row, a plain
+    tuple in the field order of `model.IndicatorResult`: (row, kind, W, score, raw, branch, flags,
+    target, actual, None); it calls `report(row, error)` for a row it cannot score (error None:
+    no rule for its nature).
+    Rows arrive read and checked (validate stage), so their numbers are already Decimal.
+    """
+    namespace: dict[str, Any] = {"__builtins__": {}, **_SHARED}
+    reads_assessed = any(re.search(r"\bS\b", rule.snippet()) for rule in by_nature.values())
+    branches = []
+    for i, (nature, rule) in enumerate(by_nature.items()):
+        body, bound = _bind(rule, f"_{i}")
+        namespace.update(bound)
+        namespace[f"_NATURE_{i}"] = nature
+        keyword = "if" if not branches else "elif"
+        branches.append(f"{keyword} N == _NATURE_{i}:\n    kind = {rule.kind!r}\n" + textwrap.indent(body, "    "))
+    dispatch = "".join(branches) + ("else:\n" if branches else "if True:\n") + "    report(row, None)\n    continue\n"
+    source = (
+        "def score_rows(rows, quantum, append, report):\n"
+        "    for row in rows:\n"
+        "        N = row.nature\n"
+        "        W = row.weight\n"
+        "        A = row.target\n"
+        "        B = row.actual\n"
+        + ("        S = row.reported_score\n" if reads_assessed else "")
+        + "        try:\n"
+        + textwrap.indent(dispatch, " " * 12)
+        + "        except RuleError as error:\n"
+        "            report(row, error)\n"
+        "            continue\n"
+        "        append((row, kind, W, raw.quantize(quantum, ROUND_HALF_UP), raw, branch, flags,\n"
+        "                row.target, row.actual, None))\n"
+    )
+    exec(compile(source, "<row scorer>", "exec"), namespace)  # noqa: S102 - fixed snippets only
+    return namespace["score_rows"]

@@ -21,7 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from .errors import Path, Problem, format_path
 from .formula import RESERVED_NAMES, suggest
 from .load import Document
-from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec
+from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate
 from .quantities import ValueProblem, is_blank, normalize_nature, normalize_text, normalize_unit, parse_number
 from .rules import RULE_KINDS
 
@@ -333,10 +333,11 @@ def bind_case(scheme: CompiledScheme, document: Document) -> tuple[CaseData | No
             problems.append(document.problem(spec.source, exc.message, exc.hint, "bad-input"))
     rows = {}
     for template in scheme.row_templates():
-        rows[template.id] = tuple(_read_rows(template.source, document, problems))
+        rows[template.id] = tuple(_read_rows(template, document, problems))
     if problems:
         return None, problems
     identity = {key: data[key] for key in ("scheme", "fiscal_year", "kind", "name", "department", "implementer") if key in data}
+    identity["file"] = document.source
     return CaseData(document.source, identity, values, rows, locations, document), []
 
 
@@ -371,7 +372,8 @@ def read_input(spec: InputSpec, data: Any) -> Any:
     return text
 
 
-def _read_rows(source: Path, document: Document, problems: list[Problem]) -> Iterator[IndicatorRow]:
+def _read_rows(template: RowTemplate, document: Document, problems: list[Problem]) -> Iterator[IndicatorRow]:
+    source = template.source
     rows = _get(document.data, source, _MISSING)
     if rows is _MISSING:
         problems.append(document.problem(source, f"缺少指标行（{format_path(source)}）", code="bad-input"))
@@ -379,7 +381,7 @@ def _read_rows(source: Path, document: Document, problems: list[Problem]) -> Ite
     for i, row in enumerate(rows):
         path = source + (i,)
         try:
-            yield _read_row(i, row, path, document)
+            yield _read_row(template, i, row, path, document)
         except _RowProblem as exc:
             problems.append(document.problem(path + (exc.field,), exc.message, exc.hint, "bad-row"))
 
@@ -390,7 +392,7 @@ class _RowProblem(ValueProblem):
         self.field = field
 
 
-def _read_row(index: int, row: dict, path: Path, document: Document) -> IndicatorRow:
+def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document: Document) -> IndicatorRow:
     def field(name: str, reader, *args):
         try:
             return reader(row.get(name), *args)
@@ -414,11 +416,17 @@ def _read_row(index: int, row: dict, path: Path, document: Document) -> Indicato
             raise _RowProblem("target", ValueProblem("指标值不能为空"))
         if actual is None:
             raise _RowProblem("actual", ValueProblem("实际完成值不能为空", "如确未完成请填 0"))
+        if target < 0:
+            raise _RowProblem("target", ValueProblem(f"指标值不能为负数（{target}）"))
     deviation = row.get("deviation")
+    level1, level2 = normalize_text(row.get("level1") or ""), normalize_text(row.get("level2") or "")
     return IndicatorRow(
+        id=f"{template.id}-{index + 1}",
+        template=template.id,
+        path=template.path + tuple(level for level in (level1, level2) if level),
         index=index,
-        level1=normalize_text(row.get("level1") or ""),
-        level2=normalize_text(row.get("level2") or ""),
+        level1=level1,
+        level2=level2,
         name=normalize_text(row["name"]),
         nature=nature,
         nature_written=str(row["nature"]),
