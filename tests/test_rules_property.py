@@ -49,9 +49,9 @@ def row(nature, a, b, w):
 @given(nature=natures, variant=st.sampled_from(["ratio", "linear"]), a=targets, b=amounts, w=weights)
 def test_row_loop_and_rules_match_the_reference(nature, variant, a, b, w):
     rules = {"≥": AtLeast(Decimal(130)), "≤": AtMost(variant), "=": Equal(Decimal(130))}
-    expected = reference(nature, variant, a, b, w)
     records, problems = [], []
-    with decimal.localcontext(DECIMAL_CONTEXT):
+    with decimal.localcontext(DECIMAL_CONTEXT):  # the same arithmetic for the reference and the engine
+        expected = reference(nature, variant, a, b, w)
         compile_row_scorer(rules)([row(nature, a, b, w)], CENT, records.append, lambda r, e: problems.append(e))
         raw, branch, flags = rules[nature].score(w, a, b)
     assert problems == []
