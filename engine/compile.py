@@ -6,17 +6,22 @@ values are put in dependency order and cycles among them are refused. Nothing he
 
 from __future__ import annotations
 
+import decimal
 import graphlib
 from decimal import Decimal
 from typing import Any
 
 from .errors import Path, Problem, SchemeError
-from .formula import Formula, FormulaError, compile_formula
+from .formula import DECIMAL_CONTEXT, Formula, FormulaError, compile_formula, suggest
 from .load import Document
 from .model import (
-    Check, CompiledScheme, DerivedValue, GradeBand, Group, InputSpec, Leaf, QualitativeBand, RowTemplate, walk,
+    Check, CompiledScheme, DerivedValue, GradeBand, Group, InputSpec, Leaf, QualitativeBand, RowTemplate, TableSpec,
+    walk,
 )
-from .rules import RULE_KINDS, AtLeast, AtMost, Equal, FormulaRule, Proportional, Qualitative, compile_row_scorer
+from .rules import (
+    RULE_KINDS, Assessor, AtLeast, AtMost, Checklist, Deduction, Equal, FormulaRule, Proportional, Qualitative, Tier,
+    Tiered, compile_row_scorer,
+)
 from .validate import as_decimal
 
 DEFAULT_PLACES = 2
@@ -66,10 +71,12 @@ class _Compiler:
         grades = tuple(sorted(
             (GradeBand(g["name"], as_decimal(g["min"])) for g in data["grades"]), key=lambda g: g.min, reverse=True))
         inputs = self.inputs()
-        derived = self.derived(inputs)
+        tables = self.tables()
+        columns = frozenset(table.column_name(c) for table in tables.values() for c in table.columns)
+        derived = self.derived(frozenset(inputs) | columns)
         self.units = {name: spec.unit for name, spec in inputs.items()} | {d.name: d.unit for d in derived}
         # Declared names stay in scope even when their own formula failed, so one mistake is reported once.
-        scope = frozenset(inputs) | frozenset(data.get("derived") or {})
+        scope = frozenset(inputs) | columns | frozenset(data.get("derived") or {})
         self.bands = self.qualitative_bands()
         over = data.get("over_completion")
         self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
@@ -79,7 +86,7 @@ class _Compiler:
         root = Group("root", data["title"], (), None if has_rows else max_total, children, self.document.locate(()))
         leaf_ids = {f"score.{node.id}" for node in walk(root) if isinstance(node, Leaf)}
         derived, scoring_derived = _scoring_first(derived, root)
-        checks = self.checks(scope | set(RESULT_NAMES) | leaf_ids)
+        checks = self.checks(scope | set(RESULT_NAMES) | leaf_ids, tables)
         if self.problems:
             raise SchemeError(self.problems)
         return CompiledScheme(
@@ -88,24 +95,35 @@ class _Compiler:
             source=self.document.source, places=places, max_total=max_total, grades=grades,
             inputs=inputs, derived=derived, root=root, checks=checks, qualitative_bands=self.bands,
             over_completion=self.over_completion, case_kind=data.get("applies_to"), document=self.document,
-            scoring_derived=scoring_derived,
+            tables=tables, scoring_derived=scoring_derived,
+        )
+
+    def input_spec(self, name: str, spec: dict, path: Path, default_source: Path) -> InputSpec:
+        required = spec.get("required", True)
+        return InputSpec(
+            name=name, label=spec.get("label", name), type=spec["type"], unit=spec.get("unit"),
+            source=parse_source_path(spec["from"]) if "from" in spec else default_source,
+            required=required, blank=spec.get("blank", "error" if required else "absent"),
+            options=tuple(spec.get("options", ())), location=self.document.locate(path),
         )
 
     def inputs(self) -> dict[str, InputSpec]:
-        specs = {}
-        for name, spec in (self.data.get("inputs") or {}).items():
-            source = parse_source_path(spec["from"]) if "from" in spec else ("data", name)
-            required = spec.get("required", True)
-            specs[name] = InputSpec(
-                name=name, label=spec.get("label", name), type=spec["type"], unit=spec.get("unit"),
-                source=source, required=required, blank=spec.get("blank", "error" if required else "absent"),
-                options=tuple(spec.get("options", ())), location=self.document.locate(("inputs", name)),
-            )
-        return specs
+        return {name: self.input_spec(name, spec, ("inputs", name), ("data", name))
+                for name, spec in (self.data.get("inputs") or {}).items()}
 
-    def derived(self, inputs: dict[str, InputSpec]) -> tuple[DerivedValue, ...]:
+    def tables(self) -> dict[str, TableSpec]:
+        tables = {}
+        for name, spec in (self.data.get("tables") or {}).items():
+            columns = {column: self.input_spec(column, column_spec, ("tables", name, "columns", column), (column,))
+                       for column, column_spec in spec["columns"].items()}
+            row_name = parse_source_path(spec["row_name"]) if "row_name" in spec else None
+            tables[name] = TableSpec(name, spec.get("label", name), parse_source_path(spec["from"]), row_name,
+                                     columns, self.document.locate(("tables", name)))
+        return tables
+
+    def derived(self, names_in: frozenset[str]) -> tuple[DerivedValue, ...]:
         declared = self.data.get("derived") or {}
-        names = frozenset(inputs) | frozenset(declared)
+        names = names_in | frozenset(declared)
         compiled: dict[str, DerivedValue] = {}
         for name, spec in declared.items():
             formula = self.formula(("derived", name, "formula"), names)
@@ -134,7 +152,7 @@ class _Compiler:
                             as_decimal(b["max"]) == 100)
             for b in declared)
 
-    def make_rule(self, kind: str, options: dict[str, Any]) -> Any:
+    def make_rule(self, kind: str, options: dict[str, Any], path: Path = ()) -> Any:
         over = options.get("over_completion")
         over_completion = as_decimal(over) if over is not None else self.over_completion
         if kind == "at_least":
@@ -147,7 +165,36 @@ class _Compiler:
             return Qualitative(self.bands)
         if kind == "proportional":
             return Proportional()
+        if kind == "tiered":
+            tiers = tuple(Tier(as_decimal(t["max"] if "max" in t else t["min"]) if ("max" in t or "min" in t) else None,
+                               as_decimal(t["share"])) for t in options["tiers"])
+            return Tiered(tiers, lower_better=any("max" in t for t in options["tiers"]))
+        if kind == "deduction":
+            return Deduction(options.get("direction", "over"), as_decimal(options.get("per", 1)),
+                             self.constant_of_weight(path + ("deduct",), options), options.get("partial", "proportional"))
+        if kind == "checklist":
+            per_item = options.get("per_item")
+            return Checklist(tuple(options["items"]), options.get("mode", "share"),
+                             as_decimal(per_item) if per_item is not None else None)
+        if kind == "assessor":
+            low, high = options.get("bounds", (0, 100))
+            return Assessor(as_decimal(low), as_decimal(high))
         return FormulaRule()
+
+    def constant_of_weight(self, path: Path, options: dict[str, Any]) -> Decimal:
+        """A setting that may be written as a formula of the indicator's weight (`weight / 10`)."""
+        if "deduct" not in options:
+            return Decimal(1)
+        formula = self.formula(path, frozenset(LEAF_NAMES))
+        if formula is None:
+            return Decimal(1)
+        weight = as_decimal(options["weight"])
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            value = formula.evaluate({"weight": weight, "分值": weight})
+        if not isinstance(value, Decimal) or value <= 0:
+            self.problems.append(self.document.problem(path, f"每档扣分应为正数，实际为 {value}"))
+            return Decimal(1)
+        return value
 
     def node(self, node: dict, path: Path, parents: tuple[str, ...], scope: frozenset[str]) -> Group | Leaf | RowTemplate:
         location = self.document.locate(path)
@@ -168,11 +215,13 @@ class _Compiler:
                     continue
                 by_nature[nature] = self.make_rule(options["rule"], options)
             total = node.get("weight_total")
+            weight = node.get("weight", "from_row")
+            split = {level: as_decimal(w) for level, w in weight["split"].items()} if isinstance(weight, dict) else None
             return RowTemplate(node["id"], node["name"], parents, parse_source_path(node["rows"]), by_nature,
                                location, as_decimal(total) if total is not None else None,
-                               compile_row_scorer(by_nature))
+                               compile_row_scorer(by_nature), split)
         kind = node.get("rule") or "formula"
-        rule = self.make_rule(kind, node)
+        rule = self.make_rule(kind, node, path)
         names = scope | set(LEAF_NAMES)
         params = {}  # slot (target / actual / assessed) -> formula
         rule_class = RULE_KINDS[kind]
@@ -186,20 +235,28 @@ class _Compiler:
         return Leaf(node["id"], node["name"], parents, as_decimal(node["weight"]), rule, params,
                     node.get("not_applicable"), location, node.get("description", ""), unit)
 
-    def checks(self, names: set[str]) -> tuple[Check, ...]:
+    def checks(self, names: set[str], tables: dict[str, TableSpec]) -> tuple[Check, ...]:
         checks = []
         for i, spec in enumerate(self.data.get("checks") or []):
             path = ("checks", i)
+            scope = frozenset(names)
+            table = spec.get("for_each")
+            if table is not None:
+                if table not in tables:
+                    self.problems.append(self.document.problem(
+                        path + ("for_each",), f"没有名为“{table}”的数据表", suggest(table, tables), "unknown-name"))
+                    continue
+                scope |= frozenset(tables[table].columns)  # a row's own columns, by their bare names
             formulas = {}
             for key in ("assert", "reported", "computed"):
                 if key in spec:
-                    formula = self.formula(path + (key,), frozenset(names))
+                    formula = self.formula(path + (key,), scope)
                     if formula is not None:
                         formulas[key] = formula
             kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
             tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE))
             checks.append(Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
-                                self.document.locate(path)))
+                                self.document.locate(path), table))
         return tuple(checks)
 
 

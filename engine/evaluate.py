@@ -154,6 +154,11 @@ class _Evaluation:
         if leaf.uses_weight:
             self.values["weight"] = self.values["分值"] = leaf.weight
         slots: list[Any] = [None, None, None]
+        if leaf.id in self.case.assessments:
+            judged = self.case.assessments[leaf.id]
+            if judged.__class__ is NotApplicable:
+                return judged
+            slots[1 if leaf.rule.kind == "checklist" else 2] = judged
         for index, formula in leaf.slot_formulas:
             value = self.formula_value(formula, leaf.location, f"指标“{leaf.name}”", allow_na=True)
             if isinstance(value, NotApplicable):
@@ -244,8 +249,29 @@ class _Evaluation:
         self.values.update({"total": total, "总分": total, "grade": grade, "等级": grade,
                             "max_total": self.scheme.max_total, "满分": self.scheme.max_total})
         for check in self.scheme.checks:
-            handler = getattr(self, f"check_{check.kind}")
-            yield handler(check)
+            if check.for_each is not None:
+                yield self.check_each_row(check)
+            else:
+                yield getattr(self, f"check_{check.kind}")(check)
+
+    def check_each_row(self, check: Check) -> CheckResult:
+        """An assert or compare check run on every row of a table; each failing row is a detail."""
+        details, checked = [], 0
+        scalars = self.values
+        for row in self.case.tables.get(check.for_each, ()):
+            self.values = {**scalars, **row.values}
+            try:
+                outcome = getattr(self, f"check_{check.kind}")(check)
+            finally:
+                self.values = scalars
+            if outcome.status == "failed":
+                details.append(f"{row.location}: {row.label}：{outcome.message}")
+            checked += outcome.status != "skipped"
+        if details:
+            return CheckResult(check.id, check.name, "failed", f"{check.name}：{len(details)} 行不符", tuple(details))
+        if not checked:
+            return CheckResult(check.id, check.name, "skipped", f"{check.name}：数据不全，未核对")
+        return CheckResult(check.id, check.name, "passed", check.name)
 
     def check_assert(self, check: Check) -> CheckResult:
         value = self.check_formula(check, "assert")

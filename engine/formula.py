@@ -112,6 +112,24 @@ def _max(*values: Any) -> Any:
     return max(values)
 
 
+def _column(values: Any, what: str) -> tuple:
+    if not isinstance(values, tuple):
+        raise TypeError(f"{what} 的参数应为数据表的一列（表名.列名），实际为 {values!r}")
+    return values
+
+
+def _sum(values: Any) -> Decimal:
+    """The total of a table column; blank cells the scheme reads as 0 count as 0."""
+    total = Decimal(0)
+    for value in _column(values, "sum"):
+        total += _to_decimal(value, "sum 的各项")
+    return total
+
+
+def _count(values: Any) -> Decimal:
+    return Decimal(len(_column(values, "count")))
+
+
 def _floor(value: Any) -> Decimal:
     return _to_decimal(value, "floor 的参数").to_integral_value(rounding=ROUND_FLOOR)
 
@@ -143,6 +161,8 @@ FUNCTIONS: dict[str, Function] = {
     "clamp": Function(clamp, 3, 3, help="clamp(x, 下限, 上限) 限定在区间内"),
     "round": Function(round_half_up, 1, 2, help="round(x, 位数) 四舍五入"),
     "四舍五入": Function(round_half_up, 1, 2, help="四舍五入(x, 位数)"),
+    "sum": Function(_sum, 1, 1, help="sum(表名.列名) 一列之和"),
+    "count": Function(_count, 1, 1, help="count(表名.列名) 行数"),
     "floor": Function(_floor, 1, 1, help="floor(x) 向下取整"),
     "ceil": Function(_ceil, 1, 1, help="ceil(x) 向上取整"),
 }

@@ -45,6 +45,21 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class TableSpec:
+    """A list in the case (年度重点工作任务 …) whose columns formulas read as `表名.列名`."""
+
+    name: str
+    label: str
+    source: Path
+    row_name: Path | None  # where, inside a row, the name people call it by is written
+    columns: dict[str, InputSpec]  # each column's source is relative to the row
+    location: Location
+
+    def column_name(self, column: str) -> str:
+        return f"{self.name}.{column}"
+
+
+@dataclass(frozen=True)
 class DerivedValue:
     """A named formula over inputs and other derived values."""
 
@@ -112,6 +127,7 @@ class RowTemplate:
     location: Location
     weight_total: Decimal | None = None
     score_rows: Any = field(default=None, repr=False, compare=False)  # rules.compile_row_scorer(by_nature)
+    weight_split: dict[str, Decimal] | None = None  # 一级指标 -> weight shared by its rows; None: from the case
 
 
 @dataclass(frozen=True)
@@ -141,7 +157,7 @@ class Check:
     tolerance: Decimal
     message: str | None
     location: Location
-    options: dict[str, Any] = field(default_factory=dict)
+    for_each: str | None = None  # a table: the check runs on each of its rows
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,7 @@ class CompiledScheme:
     over_completion: Decimal | None  # percent of 指标值 above which a reason is required
     case_kind: str | None = None
     document: Any = field(default=None, repr=False, compare=False)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
     scoring_derived: int = 0  # derived[:scoring_derived] are what the indicators need
 
     @cached_property
@@ -217,15 +234,26 @@ class IndicatorRow:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """One row of a case's table, its columns read by their names in the scheme."""
+
+    label: str
+    values: dict[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True)
 class CaseData:
     """A case checked against its scheme: every input typed, every row read."""
 
     source: str
     identity: dict[str, Any]
-    values: dict[str, Any]
+    values: dict[str, Any]  # inputs, and each table column as a tuple under `表名.列名`
     rows: dict[str, tuple[IndicatorRow, ...]]
     locations: dict[str, Location]  # input name -> where the case wrote it
     document: Any = field(default=None, repr=False, compare=False)
+    tables: dict[str, tuple[TableRow, ...]] = field(default_factory=dict)
+    assessments: dict[str, Any] = field(default_factory=dict)  # leaf id -> answers, a score, or NotApplicable
 
 
 # ---------------------------------------------------------------- results --------------
@@ -290,6 +318,7 @@ class GroupResult:
     weight: Decimal
     score: Decimal
     children: tuple["GroupResult | IndicatorResult", ...]
+    from_case: bool = False  # a 一级 / 二级 group of a case's own rows, not one the scheme defines
 
 
 @dataclass(frozen=True)
@@ -364,14 +393,14 @@ def _row_groups(template: RowTemplate, results: list[IndicatorResult]) -> list[G
         inner: list[GroupResult | IndicatorResult] = []
         for level2, members in level2s.items():
             if level2:
-                inner.append(_subtotal(f"{template.id}:{level1}/{level2}", level2, members))
+                inner.append(_subtotal(f"{template.id}:{level1}/{level2}", level2, members, from_case=True))
             else:
                 inner.extend(members)
-        groups.append(_subtotal(f"{template.id}:{level1}", level1, inner))
+        groups.append(_subtotal(f"{template.id}:{level1}", level1, inner, from_case=True))
     return groups
 
 
-def _subtotal(id: str, name: str, children: list) -> GroupResult:
+def _subtotal(id: str, name: str, children: list, from_case: bool = False) -> GroupResult:
     weight = sum((child.weight for child in children), Decimal(0))
     score = sum((child.score for child in children), Decimal(0))
-    return GroupResult(id, name, weight, score, tuple(children))
+    return GroupResult(id, name, weight, score, tuple(children), from_case)

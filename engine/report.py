@@ -169,6 +169,9 @@ def render_table(result: Result) -> str:
     lines.append("")
     lines.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
                           colalign=("left",) * (depth + 4) + ("right", "right")))
+    subtotals = render_subtotals(result.groups, places)
+    if subtotals:
+        lines += ["", "分项得分", subtotals]
     lines.append("")
     lines.append(f"总分 {fixed(result.total, places)} / {fixed(result.max_total, places)}　等级 {result.grade}")
     if any(i.not_applicable for i in result.indicators):
@@ -178,6 +181,25 @@ def render_table(result: Result) -> str:
     lines.append("")
     lines.extend(render_checks(result.checks))
     return "\n".join(lines) + "\n"
+
+
+def render_subtotals(root: GroupResult, places: int) -> str:
+    """The scheme's own dimensions and sub-dimensions with their subtotals; empty when it has none."""
+    rows = []
+
+    def visit(group: GroupResult, depth: int) -> None:
+        for child in group.children:
+            if isinstance(child, GroupResult) and not child.from_case:
+                share = f"{fixed(child.score / child.weight * 100, 1)}%" if child.weight else ""
+                label = ("　" * (depth - 1) + "└ " if depth else "") + child.name
+                rows.append([label, plain_number(child.weight), fixed(child.score, places), share])
+                visit(child, depth + 1)
+
+    visit(root, 0)
+    if not rows:
+        return ""
+    return tabulate(rows, headers=["指标", "分值", "得分", "得分率"], tablefmt="simple", disable_numparse=True,
+                    colalign=("left", "right", "right", "right"))
 
 
 def render_checks(checks: tuple[CheckResult, ...]) -> list[str]:
@@ -205,4 +227,6 @@ def _figure(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, tuple):  # a checklist's answers
+        return f"{sum(1 for answer in value if answer)}/{len(value)} 项符合"
     return str(value)

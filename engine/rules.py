@@ -47,6 +47,12 @@ BRANCH_LABELS = {
     "capped": "公式结果超过分值，按分值计",
     "floored": "公式结果为负，按 0 计",
     "not_applicable_full": "不适用，按满分计",
+    "deducted": "超出限度，按点扣分",
+    "deducted_all": "超出限度过多，分值扣完",
+    "all_met": "评价要点全部符合",
+    "some_met": "评价要点部分符合",
+    "none_met": "评价要点全部不符合",
+    "assessed": "评价人打分",
     "not_applicable_redistributed": "不适用，分值分给同级指标",
 }
 FLAG_LABELS = {
@@ -100,6 +106,7 @@ class _Rule:
     kind: ClassVar[str]
     params: ClassVar[dict[str, str]]  # scheme parameter name -> slot
     numeric: ClassVar[tuple[str, ...]] = ("target", "actual")  # slots that must hold numbers
+    reads_assessment: ClassVar[bool] = False  # True: the case's `assessments.<id>` feeds the rule
 
     def snippet(self) -> str:
         raise NotImplementedError
@@ -306,8 +313,146 @@ class FormulaRule(_Rule):
         return value, "formula", NO_FLAGS
 
 
+@dataclass(frozen=True)
+class Tier:
+    """One step of a tiered rule: the bound a value must reach (None for 'any other'), and the share."""
+
+    bound: Decimal | None
+    share: Decimal  # percent of the weight
+
+
+@dataclass(frozen=True)
+class Tiered(_Rule):
+    """分档计分: the first tier the value reaches gives its share of the weight.
+
+    `lower_better` tiers are read as "≤ bound" (预算调整率: 0 → 100 %, ≤ 10 % → 67 %, …), the
+    others as "≥ bound" (重点项目预算保障率: ≥ 90 % → 100 %, ≥ 80 % → 80 %, …).
+    """
+
+    kind: ClassVar[str] = "tiered"
+    params: ClassVar[dict[str, str]] = {"value": "actual"}
+    numeric: ClassVar[tuple[str, ...]] = ("actual",)
+    tiers: tuple[Tier, ...] = ()
+    lower_better: bool = False
+
+    def constants(self) -> dict[str, Any]:
+        return {"judge": self.judge}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $judge(W, B)\n"
+
+    def judge(self, weight: Decimal, value: Decimal) -> Outcome:
+        for tier in self.tiers:
+            if tier.bound is None or (value <= tier.bound if self.lower_better else value >= tier.bound):
+                return weight * tier.share / HUNDRED, self.branch_of(tier), NO_FLAGS
+        raise RuleError(f"{plain_number(value)} 不在任何一档中")  # validation requires a catch-all tier
+
+    def branch_of(self, tier: Tier) -> str:
+        if tier.bound is None:
+            return "tier:其余"
+        return f"tier:{'≤' if self.lower_better else '≥'}{plain_number(tier.bound)}"
+
+
+@dataclass(frozen=True)
+class Deduction(_Rule):
+    """按点扣分: full marks within the limit; each `per` beyond it costs `deduct`, down to 0.
+
+    "每超 1 个百分点扣 0.5 分，扣完为止" is limit 100, direction over, per 1, deduct 0.5. A part
+    of a step counts in proportion, or not at all (floor), or as a whole step (ceil).
+    """
+
+    kind: ClassVar[str] = "deduction"
+    params: ClassVar[dict[str, str]] = {"value": "actual", "limit": "target"}
+    direction: str = "over"  # over: values above the limit lose points; under: values below it
+    per: Decimal = Decimal(1)
+    deduct: Decimal = Decimal(1)
+    partial: str = "proportional"  # proportional | floor | ceil
+
+    def constants(self) -> dict[str, Any]:
+        return {"judge": self.judge}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $judge(W, A, B)\n"
+
+    def judge(self, weight: Decimal, limit: Decimal, value: Decimal) -> Outcome:
+        beyond = value - limit if self.direction == "over" else limit - value
+        if beyond <= 0:
+            return weight, "met", NO_FLAGS
+        steps = beyond / self.per
+        if self.partial == "floor":
+            steps = steps.to_integral_value(rounding="ROUND_FLOOR")
+        elif self.partial == "ceil":
+            steps = steps.to_integral_value(rounding="ROUND_CEILING")
+        lost = steps * self.deduct
+        if lost >= weight:
+            return ZERO, "deducted_all", NO_FLAGS
+        return weight - lost, "deducted", NO_FLAGS
+
+
+@dataclass(frozen=True)
+class Checklist(_Rule):
+    """评价要点 ①②③…: each point met earns its share (mode share), or each point not met costs
+    `per_item` (mode deduct), never below 0 nor above the weight. The case answers every point."""
+
+    kind: ClassVar[str] = "checklist"
+    params: ClassVar[dict[str, str]] = {}
+    numeric: ClassVar[tuple[str, ...]] = ()
+    reads_assessment: ClassVar[bool] = True
+    items: tuple[str, ...] = ()
+    mode: str = "share"  # share | deduct
+    per_item: Decimal | None = None  # default: the weight divided by the number of points
+
+    def constants(self) -> dict[str, Any]:
+        return {"judge": self.judge}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $judge(W, B)\n"
+
+    def judge(self, weight: Decimal, answers: tuple[bool, ...]) -> Outcome:
+        if answers is None or len(answers) != len(self.items):
+            raise RuleError(f"评价要点应逐项作答（共 {len(self.items)} 项）")
+        met = sum(1 for answer in answers if answer)
+        per_item = self.per_item if self.per_item is not None else weight / len(self.items)
+        if self.mode == "deduct":
+            raw = max(ZERO, weight - (len(self.items) - met) * per_item)
+        else:
+            raw = min(weight, met * per_item)
+        branch = "all_met" if met == len(self.items) else "none_met" if met == 0 else "some_met"
+        return raw, branch, NO_FLAGS
+
+
+@dataclass(frozen=True)
+class Assessor(_Rule):
+    """评价人打分: the assessor's score, which the case must give within the scheme's bounds."""
+
+    kind: ClassVar[str] = "assessor"
+    params: ClassVar[dict[str, str]] = {}
+    numeric: ClassVar[tuple[str, ...]] = ()
+    reads_assessment: ClassVar[bool] = True
+    low: Decimal = ZERO  # percent of the weight
+    high: Decimal = HUNDRED
+
+    def constants(self) -> dict[str, Any]:
+        return {"judge": self.judge}
+
+    def snippet(self) -> str:
+        return "raw, branch, flags = $judge(W, S)\n"
+
+    def bounds(self, weight: Decimal) -> tuple[Decimal, Decimal]:
+        return weight * self.low / HUNDRED, weight * self.high / HUNDRED
+
+    def judge(self, weight: Decimal, given: Any) -> Outcome:
+        if given is None:
+            raise RuleError("须由评价人打分")
+        low, high = self.bounds(weight)
+        if not low <= given <= high:
+            raise RuleError(f"评价人打分应在 {plain_number(low)}–{plain_number(high)} 分之间，实际为 {plain_number(given)}")
+        return given, "assessed", NO_FLAGS
+
+
 RULE_KINDS: dict[str, type[_Rule]] = {
-    rule.kind: rule for rule in (AtLeast, AtMost, Equal, Proportional, Qualitative, FormulaRule)
+    rule.kind: rule for rule in (
+        AtLeast, AtMost, Equal, Proportional, Qualitative, FormulaRule, Tiered, Deduction, Checklist, Assessor)
 }
 RULE_LABELS = {
     "at_least": "正向（≥）",
@@ -316,6 +461,10 @@ RULE_LABELS = {
     "proportional": "按比例计分",
     "qualitative": "定性分档",
     "formula": "公式",
+    "tiered": "分档计分",
+    "deduction": "按点扣分",
+    "checklist": "评价要点",
+    "assessor": "评价人打分",
 }
 
 RowScorer = Callable[..., None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path as FsPath
 from typing import Any, Iterator
@@ -19,10 +20,12 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import Path, Problem, format_path
-from .formula import RESERVED_NAMES, suggest
+from .formula import RESERVED_NAMES, NotApplicable, suggest
 from .load import Document
-from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate
-from .quantities import ValueProblem, is_blank, normalize_nature, normalize_text, normalize_unit, parse_number
+from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
+from .quantities import (
+    ValueProblem, is_blank, normalize_nature, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
+)
 from .rules import RULE_KINDS
 
 SCHEMA_KINDS = ("scheme", "case")
@@ -74,6 +77,8 @@ def _translate(error: ValidationError, document: Document) -> Problem:
         extras = [key for key in instance if key not in allowed] if isinstance(instance, dict) else []
         key = extras[0] if extras else "?"
         hint = suggest(key, allowed) or (f"可用的键：{'、'.join(allowed)}" if allowed else None)
+        if any(ch in key for ch in "()+*/<>=") or key.endswith(")"):
+            hint = "看起来是公式中逗号后的部分：在 { } 里写含逗号的公式时，要给整个公式加引号"
         return document.problem(path + (key,), f"不认识的键“{key}”", hint, code)
     if validator == "type":
         wanted = expected if isinstance(expected, list) else [expected]
@@ -280,11 +285,57 @@ def _check_leaf_rule(document: Document, node: dict, path: Path) -> Iterator[Pro
     if rule is None:
         yield document.problem(path, f"指标“{node['name']}”没有计分规则", "写 rule: 规则名，或 formula: 公式", "no-rule")
         return
-    for param in _RULE_PARAMS[rule]:
+    for param in list(_RULE_PARAMS[rule]) + _RULE_SETTINGS.get(rule, []):
         if param not in node:
             yield document.problem(path, f"规则 {rule} 需要 {param}", code="missing-param")
-    if "variant" in node and rule != "at_most":
-        yield document.problem(path + ("variant",), "只有反向指标（at_most）有 variant")
+    for setting, owner in _SETTING_OWNERS.items():
+        if setting in node and rule not in owner:
+            yield document.problem(path + (setting,), f"{setting} 只用于 {'、'.join(owner)} 规则，规则 {rule} 用不到")
+    if rule == "tiered" and "tiers" in node:
+        yield from _check_tiers(document, node["tiers"], path + ("tiers",))
+
+
+_RULE_SETTINGS = {"tiered": ["tiers"], "checklist": ["items"]}
+_SETTING_OWNERS = {
+    "variant": ("at_most",), "tiers": ("tiered",), "items": ("checklist",), "mode": ("checklist",),
+    "per_item": ("checklist",), "limit": ("deduction",), "direction": ("deduction",), "per": ("deduction",),
+    "deduct": ("deduction",), "partial": ("deduction",), "bounds": ("assessor",),
+    "over_completion": ("at_least", "equal"),
+}
+
+
+def _check_tiers(document: Document, tiers: list[dict], path: Path) -> Iterator[Problem]:
+    """Tiers go from best to worst, all '≥' (min) or all '≤' (max), and end with a catch-all."""
+    kinds = {key for tier in tiers for key in ("min", "max") if key in tier}
+    if len(kinds) > 1:
+        yield document.problem(path, "各档须都写 min（≥）或都写 max（≤），不能混用", code="tiers")
+        return
+    if any("min" in tier and "max" in tier for tier in tiers):
+        return
+    if "min" in tiers[-1] or "max" in tiers[-1]:
+        yield document.problem(path + (len(tiers) - 1,), "最后一档不写界限，表示其余情形（否则有的值落不进任何一档）",
+                               code="tiers")
+    bounds = []
+    for i, tier in enumerate(tiers[:-1]):
+        if "min" not in tier and "max" not in tier:
+            yield document.problem(path + (i,), "只有最后一档可以不写界限", code="tiers")
+            continue
+        problems: list[Problem] = []
+        bound = _number_at(document, path + (i, "min" if "min" in tier else "max"), problems)
+        yield from problems
+        if bound is not None:
+            bounds.append((i, bound))
+    for i, tier in enumerate(tiers):
+        problems = []
+        share = _number_at(document, path + (i, "share"), problems)
+        yield from problems
+        if share is not None and not 0 <= share <= 100:
+            yield document.problem(path + (i, "share"), f"share 是占分值的百分比，应在 0–100 之间，实际为 {share}")
+    ascending = kinds == {"max"}
+    for (_, previous), (i, bound) in zip(bounds, bounds[1:]):
+        if (bound <= previous) if ascending else (bound >= previous):
+            order = "从小到大" if ascending else "从大到小"
+            yield document.problem(path + (i,), f"各档界限应{order}排列（从得分最高的一档写起）", code="tiers")
 
 
 def _check_checks(document: Document) -> list[Problem]:
@@ -333,12 +384,19 @@ def bind_case(scheme: CompiledScheme, document: Document) -> tuple[CaseData | No
             problems.append(document.problem(spec.source, exc.message, exc.hint, "bad-input"))
     rows = {}
     for template in scheme.row_templates():
-        rows[template.id] = tuple(_read_rows(template, document, problems))
+        read = tuple(_read_rows(template, document, problems))
+        rows[template.id] = _split_weights(template, read, scheme.places, problems) if template.weight_split else read
+    tables = {}
+    for table in scheme.tables.values():
+        tables[table.name] = tuple(_read_table(table, document, problems))
+        for column in table.columns:
+            values[table.column_name(column)] = tuple(row.values[column] for row in tables[table.name])
+    assessments = _read_assessments(scheme, document, problems)
     if problems:
         return None, problems
     identity = {key: data[key] for key in ("scheme", "fiscal_year", "kind", "name", "department", "implementer") if key in data}
     identity["file"] = document.source
-    return CaseData(document.source, identity, values, rows, locations, document), []
+    return CaseData(document.source, identity, values, rows, locations, document, tables, assessments), []
 
 
 _MISSING = object()
@@ -386,6 +444,145 @@ def _read_rows(template: RowTemplate, document: Document, problems: list[Problem
             problems.append(document.problem(path + (exc.field,), exc.message, exc.hint, "bad-row"))
 
 
+def _split_weights(template: RowTemplate, rows: tuple[IndicatorRow, ...], places: int,
+                   problems: list[Problem]) -> tuple[IndicatorRow, ...]:
+    """Each 一级指标's weight shared equally by its rows; the last row takes the rounding remainder."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.level1] = counts.get(row.level1, 0) + 1
+    seen: dict[str, int] = {}
+    given: dict[str, Decimal] = {}
+    weighted = []
+    for row in rows:
+        total = template.weight_split.get(row.level1)
+        if total is None:
+            problems.append(Problem(
+                f"方案未给一级指标“{row.level1}”分值（方案中有：{'、'.join(template.weight_split)}）", row.location,
+                template.source + (row.index, "level1"), suggest(row.level1, template.weight_split), "bad-row"))
+            continue
+        seen[row.level1] = seen.get(row.level1, 0) + 1
+        if seen[row.level1] == counts[row.level1]:
+            weight = total - given.get(row.level1, Decimal(0))
+        else:
+            weight = round_half_up(total / counts[row.level1], places)
+            given[row.level1] = given.get(row.level1, Decimal(0)) + weight
+        weighted.append(replace(row, weight=weight))
+    return tuple(weighted)
+
+
+def _read_table(table: TableSpec, document: Document, problems: list[Problem]) -> Iterator[TableRow]:
+    rows = _get(document.data, table.source, _MISSING)
+    if rows is _MISSING or not isinstance(rows, list):
+        problems.append(document.problem(table.source, f"缺少数据表“{table.label}”（{format_path(table.source)}）",
+                                         code="bad-input"))
+        return
+    for i, row in enumerate(rows):
+        path = table.source + (i,)
+        values = {}
+        for column in table.columns.values():
+            try:
+                values[column.name] = read_input(column, row)
+            except ValueProblem as exc:
+                problems.append(document.problem(path + column.source, exc.message, exc.hint, "bad-input"))
+        label = _get(row, table.row_name) if table.row_name else None
+        yield TableRow(str(label) if label is not None else f"第 {i + 1} 行", values, document.locate(path))
+
+
+_YES = {"是", "符合", "有", "达到", "√", "✓", "y", "yes", "true"}
+_NO = {"否", "不符合", "无", "未达到", "×", "✗", "n", "no", "false"}
+
+
+def _read_assessments(scheme: CompiledScheme, document: Document, problems: list[Problem]) -> dict[str, Any]:
+    """The assessor's answers and scores, by indicator id; every gap or stray answer is a problem."""
+    given = document.data.get("assessments") or {}
+    leaves = {leaf.id: leaf for leaf in scheme.leaves()}
+    for key in given:
+        if key not in leaves:
+            problems.append(document.problem(
+                ("assessments", key), f"方案中没有编号为“{key}”的指标", suggest(key, leaves), "unknown-id"))
+    read: dict[str, Any] = {}
+    for leaf in leaves.values():
+        path: Path = ("assessments", leaf.id)
+        raw = given.get(leaf.id, _MISSING)
+        if raw is _MISSING:
+            if leaf.rule.reads_assessment:
+                problems.append(document.problem(
+                    path, f"缺少评价人对指标“{leaf.name}”的判断（assessments.{leaf.id}）", _assessment_hint(leaf),
+                    "missing-assessment"))
+            continue
+        reason = _not_applicable_reason(raw)
+        if reason is not None:
+            if leaf.not_applicable is None:
+                problems.append(document.problem(
+                    path, f"方案未允许指标“{leaf.name}”不适用", "如确不适用，请先在方案中为它写 not_applicable",
+                    "not-applicable"))
+            else:
+                read[leaf.id] = NotApplicable(f"案例声明不适用：{reason}" if reason else "案例声明不适用")
+            continue
+        try:
+            if leaf.rule.kind == "checklist":
+                read[leaf.id] = _read_answers(leaf, raw, path, document, problems)
+            elif leaf.rule.kind == "assessor":
+                read[leaf.id] = _read_assessor_score(leaf, raw)
+            else:
+                problems.append(document.problem(path, f"指标“{leaf.name}”由公式计分，不需要评价人判断"))
+        except ValueProblem as exc:
+            score_path = path + ("score",) if isinstance(raw, dict) else path
+            problems.append(document.problem(score_path, exc.message, exc.hint, "bad-assessment"))
+    return read
+
+
+def _assessment_hint(leaf: Any) -> str:
+    if leaf.rule.kind == "checklist":
+        return f"按评价要点顺序写 {len(leaf.rule.items)} 个 是/否，如 [{', '.join(['是'] * len(leaf.rule.items))}]"
+    return "写评价人的打分"
+
+
+def _not_applicable_reason(raw: Any) -> str | None:
+    if isinstance(raw, dict) and "not_applicable" in raw:
+        return str(raw["not_applicable"] or "")
+    if isinstance(raw, str) and normalize_text(raw) in ("不适用", "N/A", "n/a"):
+        return ""
+    return None
+
+
+def _read_answers(leaf: Any, raw: Any, path: Path, document: Document, problems: list[Problem]) -> tuple[bool, ...] | None:
+    answers = raw.get("items") if isinstance(raw, dict) else raw
+    items_path = path + ("items",) if isinstance(raw, dict) else path
+    if not isinstance(answers, list):
+        raise ValueProblem(f"评价要点应逐项回答 是/否（共 {len(leaf.rule.items)} 项）", _assessment_hint(leaf))
+    if len(answers) != len(leaf.rule.items):
+        raise ValueProblem(f"评价要点共 {len(leaf.rule.items)} 项，回答了 {len(answers)} 项", _assessment_hint(leaf))
+    read = []
+    for i, (answer, item) in enumerate(zip(answers, leaf.rule.items)):
+        text = normalize_text(str(answer)).lower() if answer is not None else ""
+        if answer is True or text in _YES:
+            read.append(True)
+        elif answer is False or text in _NO:
+            read.append(False)
+        else:
+            what = "未作答" if is_blank(answer) else f"应为 是 或 否，实际为“{answer}”"
+            problems.append(document.problem(items_path + (i,), f"评价要点 {_ordinal(i)}“{item}”{what}",
+                                             code="unanswered"))
+            return None
+    return tuple(read)
+
+
+def _ordinal(index: int) -> str:
+    return "①②③④⑤⑥⑦⑧⑨⑩"[index] if index < 10 else f"第 {index + 1} 项"
+
+
+def _read_assessor_score(leaf: Any, raw: Any) -> Decimal:
+    score = parse_number(raw.get("score") if isinstance(raw, dict) else raw)
+    if score is None:
+        raise ValueProblem(f"指标“{leaf.name}”须由评价人打分")
+    low, high = leaf.rule.bounds(leaf.weight)
+    if not low <= score <= high:
+        raise ValueProblem(f"指标“{leaf.name}”的评价人打分应在 {plain_number(low)}–{plain_number(high)} 分之间，"
+                           f"实际为 {plain_number(score)}")
+    return score
+
+
 class _RowProblem(ValueProblem):
     def __init__(self, field: str, problem: ValueProblem):
         super().__init__(problem.message, problem.hint)
@@ -402,7 +599,12 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
     nature = field("nature", normalize_nature)
     unit = normalize_unit(row.get("unit")) if not is_blank(row.get("unit")) else None
     weight = field("weight", parse_number)
-    if weight is None:
+    if template.weight_split is not None:
+        if weight is not None:
+            raise _RowProblem("weight", ValueProblem(
+                "此方案的分值由方案按一级指标分配，案例中不填分值", "删去此行的 weight"))
+        weight = Decimal(0)  # set from the split once every row of its 一级指标 is known
+    elif weight is None:
         raise _RowProblem("weight", ValueProblem("分值不能为空"))
     if weight < 0:
         raise _RowProblem("weight", ValueProblem(f"分值不能为负数（{weight}）"))
