@@ -294,7 +294,7 @@ class _Evaluation:
             if abs(difference) <= check.tolerance:
                 return CheckResult(check.id, check.name, "passed", check.name)
             return CheckResult(check.id, check.name, "failed", (
-                f"{check.message or check.name}：原表 {plain_number(reported)}，"
+                f"{check.message or check.name}：原表 {format(reported, 'f')}，"
                 f"按规则计算 {fixed(computed, self.scheme.places)}，相差 {fixed(difference, self.scheme.places)}"))
         if str(reported) == str(computed):
             return CheckResult(check.id, check.name, "passed", check.name)

@@ -410,4 +410,9 @@ class _Checker:
 def suggest(name: str, candidates: Collection[str]) -> str | None:
     """A did-you-mean hint for `name` among `candidates`, in Chinese, or None."""
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
-    return f"是否想写：{'、'.join(close)}？" if close else None
+    if not close:
+        return None
+    # Chinese names share many characters (…指标, …率); offer only those about as close as the best.
+    ratios = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
+    close = [c for c, r in zip(close, ratios) if r >= ratios[0] - 0.1]
+    return f"是否想写：{'、'.join(close)}？"

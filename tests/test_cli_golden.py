@@ -36,11 +36,17 @@ def compare(name: str, text: str, update: bool):
     assert text == path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("case", ZHANYI_PROJECTS, ids=[p.stem for p in ZHANYI_PROJECTS])
-def test_score_table(case, monkeypatch, update_golden):
-    result = invoke(monkeypatch, "score", SCHEME, str(case.relative_to(ROOT)))
+PAIRS = [(SCHEME, str(case.relative_to(ROOT)), f"score-{case.stem}.txt") for case in ZHANYI_PROJECTS] + [
+    ("schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml", "score-zhongfang-department.txt"),
+    ("schemes/department-self-eval/2023.yaml", "cases/zhanyi-2023/department.yaml", "score-zhanyi-department.txt"),
+]
+
+
+@pytest.mark.parametrize("scheme, case, golden", PAIRS, ids=[golden for _, _, golden in PAIRS])
+def test_score_table(scheme, case, golden, monkeypatch, update_golden):
+    result = invoke(monkeypatch, "score", scheme, case)
     assert result.exit_code == 0
-    compare(f"score-{case.stem}.txt", result.stdout, update_golden)
+    compare(golden, result.stdout, update_golden)
 
 
 def test_score_json(monkeypatch, update_golden):

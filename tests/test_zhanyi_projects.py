@@ -68,7 +68,7 @@ def test_the_checks_find_a_rate_that_does_not_match_the_amounts(tmp_path, projec
     result = engine.score_file(project_scheme, case)
     failed = [c for c in result.checks if c.status == "failed"]
     assert [c.id for c in failed] == ["execution-rate"]
-    assert failed[0].message == "执行率与金额相符：原表 95，按规则计算 100.00，相差 -5.00"
+    assert failed[0].message == "执行率与金额相符：原表 95.00，按规则计算 100.00，相差 -5.00"
 
 
 def test_sub_rows_that_do_not_add_up_are_reported(tmp_path, project_scheme):
