@@ -8,21 +8,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compile import compile_scheme
-from .errors import CaseError, SchemeError
+from .compile import compile_problems, compile_scheme
+from .diff import Rescored, diff_schemes, render_diff
+from .errors import CaseError, EngineError, Problem, SchemeError
+from .explain import explain, known_indicators
+from .formula import suggest
+from .inherit import load_scheme_document
 from .evaluate import evaluate
-from .load import load_document
+from .load import Document, load_document
 from .model import CaseData, CompiledScheme, Result
 from .validate import bind_case, check_scheme
 
 
 def load_scheme(path: str | Path) -> CompiledScheme:
-    """Read, validate and compile a scheme file; SchemeError lists every problem found."""
-    document = load_document(path)
+    """Read, validate and compile a scheme file (with what it extends); SchemeError lists every problem."""
+    document = load_scheme_document(path)
     problems = check_scheme(document)
     if problems:
-        raise SchemeError(problems)
+        raise SchemeError(_unique(problems + compile_problems(document)))
     return compile_scheme(document)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
 
 
 def load_case(scheme: CompiledScheme, path: str | Path) -> CaseData:
@@ -40,3 +48,77 @@ def score_file(scheme: CompiledScheme, case_path: str | Path) -> Result:
 def score(scheme_path: str | Path, case_path: str | Path) -> Result:
     """Score one case file by one scheme file."""
     return score_file(load_scheme(scheme_path), case_path)
+
+
+# ------------------------------------------------------------------ authoring tools ----
+
+
+def read_case_file(path: str | Path) -> Document:
+    return load_document(path)
+
+
+def find_case_files(paths: list[str | Path]) -> list[Path]:
+    """YAML files named directly, and those under folders, in a stable order."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        found.extend(sorted(path.rglob("*.yaml")) if path.is_dir() else [path])
+    return found
+
+
+def document_kind(document: Document) -> str | None:
+    """"scheme", "case" or "test", judged from the keys a file has; None when it is none of them."""
+    data = document.data
+    if not isinstance(data, dict):
+        return None
+    if "tests" in data:
+        return "test"
+    if "indicators" in data and ("grades" in data or "extends" in data) or "extends" in data:
+        return "scheme"
+    if "scheme" in data and "name" in data:
+        return "case"
+    return None
+
+
+def rescore(old: CompiledScheme, new: CompiledScheme, paths: list[str | Path]) -> tuple[list[Rescored], int]:
+    """Every case of the scheme under `paths` scored by both versions; and how many files were not such cases."""
+    rescored, skipped = [], 0
+    for path in find_case_files(paths):
+        try:
+            document = load_document(path)
+        except EngineError:
+            skipped += 1
+            continue
+        if document_kind(document) != "case" or document.data.get("scheme") != new.id:
+            skipped += 1
+            continue
+        results = []
+        for scheme in (old, new):
+            case, problems = bind_case(scheme, document, check_year=False)
+            try:
+                results.append(evaluate(scheme, case) if case is not None else str(CaseError(problems).problems[0]))
+            except CaseError as error:
+                results.append(str(error.problems[0]))
+        errors = [r for r in results if isinstance(r, str)]
+        if errors:
+            rescored.append(Rescored(str(path), None, None, errors[0]))
+        else:
+            rescored.append(Rescored(str(path), results[0], results[1]))
+    return rescored, skipped
+
+
+def diff(old_path: str | Path, new_path: str | Path, cases: list[str | Path] | None = None) -> str:
+    old, new = load_scheme(old_path), load_scheme(new_path)
+    changes = diff_schemes(old, new)
+    rescored, skipped = rescore(old, new, cases) if cases else (None, 0)
+    return render_diff(old, new, changes, rescored, skipped)
+
+
+def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str | None = None) -> str:
+    """The calculation sheet for one case (or one of its indicators, by id or name)."""
+    scheme = load_scheme(scheme_path)
+    case = load_case(scheme, case_path)
+    result = evaluate(scheme, case)
+    if indicator is not None and indicator not in known_indicators(result):
+        raise CaseError(Problem(f"没有指标“{indicator}”", hint=suggest(indicator, known_indicators(result)),
+                                code="unknown-indicator"))
+    return explain(scheme, case, result, indicator)

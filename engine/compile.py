@@ -22,6 +22,7 @@ from .rules import (
     RULE_KINDS, Assessor, AtLeast, AtMost, Checklist, Deduction, Equal, FormulaRule, Proportional, Qualitative, Tier,
     Tiered, compile_row_scorer,
 )
+from .quantities import ValueProblem
 from .validate import as_decimal
 
 DEFAULT_PLACES = 2
@@ -43,11 +44,24 @@ def parse_source_path(text: str) -> Path:
     return tuple(int(part) if part.isdigit() else part for part in text.split("."))
 
 
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueProblem)
+
+
 class _Compiler:
-    def __init__(self, document: Document):
+    def __init__(self, document: Document, lenient: bool = False):
         self.document = document
         self.data = document.data
         self.problems: list[Problem] = []
+        self.lenient = lenient
+
+    def guarded(self, build, *args):
+        """build(*args); in lenient mode a part too malformed to build (already reported) is skipped."""
+        if not self.lenient:
+            return build(*args)
+        try:
+            return build(*args)
+        except _MALFORMED:
+            return None
 
     def formula(self, path: Path, names: set[str] | frozenset[str]) -> Formula | None:
         source = self.data_at(path)
@@ -80,7 +94,7 @@ class _Compiler:
         self.bands = self.qualitative_bands()
         over = data.get("over_completion")
         self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
-        children = tuple(self.node(node, ("indicators", i), (), scope) for i, node in enumerate(data["indicators"]))
+        children = self.nodes(data["indicators"], ("indicators",), (), scope)
         has_rows = any(isinstance(n, RowTemplate) for n in children) or any(
             isinstance(n, Group) and n.weight is None for n in children)
         root = Group("root", data["title"], (), None if has_rows else max_total, children, self.document.locate(()))
@@ -108,8 +122,9 @@ class _Compiler:
         )
 
     def inputs(self) -> dict[str, InputSpec]:
-        return {name: self.input_spec(name, spec, ("inputs", name), ("data", name))
-                for name, spec in (self.data.get("inputs") or {}).items()}
+        specs = {name: self.guarded(self.input_spec, name, spec, ("inputs", name), ("data", name))
+                 for name, spec in (self.data.get("inputs") or {}).items()}
+        return {name: spec for name, spec in specs.items() if spec is not None}
 
     def tables(self) -> dict[str, TableSpec]:
         tables = {}
@@ -126,7 +141,7 @@ class _Compiler:
         names = names_in | frozenset(declared)
         compiled: dict[str, DerivedValue] = {}
         for name, spec in declared.items():
-            formula = self.formula(("derived", name, "formula"), names)
+            formula = self.guarded(self.formula, ("derived", name, "formula"), names)
             if formula is None:
                 continue
             compiled[name] = DerivedValue(
@@ -196,12 +211,15 @@ class _Compiler:
             return Decimal(1)
         return value
 
+    def nodes(self, nodes: list, path: Path, parents: tuple[str, ...], scope: frozenset[str]) -> tuple:
+        built = (self.guarded(self.node, node, path + (i,), parents, scope) for i, node in enumerate(nodes))
+        return tuple(node for node in built if node is not None)
+
     def node(self, node: dict, path: Path, parents: tuple[str, ...], scope: frozenset[str]) -> Group | Leaf | RowTemplate:
         location = self.document.locate(path)
         if "children" in node:
             inner = parents + (node["name"],)
-            children = tuple(self.node(child, path + ("children", i), inner, scope)
-                             for i, child in enumerate(node["children"]))
+            children = self.nodes(node["children"], path + ("children",), inner, scope)
             fixed = all(getattr(child, "weight", None) is not None for child in children)
             weight = sum((child.weight for child in children), Decimal(0)) if fixed else None
             return Group(node["id"], node["name"], parents, weight, children, location)
@@ -236,28 +254,29 @@ class _Compiler:
                     node.get("not_applicable"), location, node.get("description", ""), unit)
 
     def checks(self, names: set[str], tables: dict[str, TableSpec]) -> tuple[Check, ...]:
-        checks = []
-        for i, spec in enumerate(self.data.get("checks") or []):
-            path = ("checks", i)
-            scope = frozenset(names)
-            table = spec.get("for_each")
-            if table is not None:
-                if table not in tables:
-                    self.problems.append(self.document.problem(
-                        path + ("for_each",), f"没有名为“{table}”的数据表", suggest(table, tables), "unknown-name"))
-                    continue
-                scope |= frozenset(tables[table].columns)  # a row's own columns, by their bare names
-            formulas = {}
-            for key in ("assert", "reported", "computed"):
-                if key in spec:
-                    formula = self.formula(path + (key,), scope)
-                    if formula is not None:
-                        formulas[key] = formula
-            kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
-            tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE))
-            checks.append(Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
-                                self.document.locate(path), table))
-        return tuple(checks)
+        checks = (self.guarded(self.check, i, spec, names, tables) for i, spec in enumerate(self.data.get("checks") or []))
+        return tuple(check for check in checks if check is not None)
+
+    def check(self, i: int, spec: dict, names: set[str], tables: dict[str, TableSpec]) -> Check | None:
+        path = ("checks", i)
+        scope = frozenset(names)
+        table = spec.get("for_each")
+        if table is not None:
+            if table not in tables:
+                self.problems.append(self.document.problem(
+                    path + ("for_each",), f"没有名为“{table}”的数据表", suggest(table, tables), "unknown-name"))
+                return None
+            scope |= frozenset(tables[table].columns)  # a row's own columns, by their bare names
+        formulas = {}
+        for key in ("assert", "reported", "computed"):
+            if key in spec:
+                formula = self.formula(path + (key,), scope)
+                if formula is not None:
+                    formulas[key] = formula
+        kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
+        tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE))
+        return Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
+                     self.document.locate(path), table)
 
 
 def _scoring_first(derived: tuple[DerivedValue, ...], root: Group) -> tuple[tuple[DerivedValue, ...], int]:
@@ -281,3 +300,15 @@ def _scoring_first(derived: tuple[DerivedValue, ...], root: Group) -> tuple[tupl
 def compile_scheme(document: Document) -> CompiledScheme:
     """Compile a scheme document that has passed `validate.check_scheme`; raise SchemeError."""
     return _Compiler(document).run()
+
+
+def compile_problems(document: Document) -> list[Problem]:
+    """The formula problems of a scheme that may also be malformed elsewhere: for reporting only."""
+    compiler = _Compiler(document, lenient=True)
+    try:
+        compiler.run()
+    except SchemeError as error:
+        return error.problems
+    except _MALFORMED:
+        return compiler.problems
+    return []

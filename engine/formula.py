@@ -416,3 +416,89 @@ def suggest(name: str, candidates: Collection[str]) -> str | None:
     ratios = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
     close = [c for c, r in zip(close, ratios) if r >= ratios[0] - 0.1]
     return f"是否想写：{'、'.join(close)}？"
+
+
+class _Recorder(simpleeval.SimpleEval):
+    """simpleeval's tree walk over a checked formula, remembering the value of every call."""
+
+    def __init__(self, formula: Formula, values: Mapping[str, Any]):
+        functions = {name: fn.implementation for name, fn in FUNCTIONS.items()}
+        functions["_power"] = _power
+        names = {key: value for key, value in formula.namespace.items() if key.startswith("_k")}
+        names.update((name, values[name]) for name in formula.names)
+        names["na"] = NA
+        super().__init__(functions=functions, names=names)
+        self.calls: list[tuple[ast.Call, Any]] = []
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        value = super()._eval_call(node)
+        if node.func.id != "_power":
+            self.calls.append((node, value))
+        return value
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A formula worked through for people: names replaced by values, each function's result."""
+
+    substituted: str
+    steps: tuple[str, ...]
+    value: Any
+
+
+def trace(formula: Formula, values: Mapping[str, Any]) -> Trace:
+    """Work `formula` through on `values` the slow, explainable way (never used for scoring)."""
+    recorder = _Recorder(formula, values)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        value = recorder.eval(formula.source, previously_parsed=formula.tree.body)
+    substituted = _substitute(formula, values)
+    steps = tuple(f"{_show_call(node, formula, values)} = {_show(result)}" for node, result in recorder.calls)
+    return Trace(substituted, steps, value)
+
+
+def _show(value: Any) -> str:
+    """A value as people read it: figures as written (200.00), long quotients cut to 6 places."""
+    if isinstance(value, Decimal):
+        if value.as_tuple().exponent < -6:
+            return quantities.plain_number(quantities.round_half_up(value, 6)) + "…"
+        return format(value, "f")
+    if value is NA:
+        return "na"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _substitute(formula: Formula, values: Mapping[str, Any]) -> str:
+    """The source with every name replaced by its value: `ratio(全年执行数, 全年预算数)` -> `ratio(189.55, 200)`."""
+    source = formula.source.strip()
+    spans = []
+    for node in ast.walk(ast.parse(source, mode="eval")):
+        if isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(getattr(node, "ctx", None), ast.Store):
+            segment = ast.get_source_segment(source, node)
+            name = segment.replace(" ", "") if segment else None
+            if name in values:
+                spans.append((_char_offset(source, node.lineno, node.col_offset),
+                              _char_offset(source, node.end_lineno, node.end_col_offset), _show(values[name])))
+    for start, end, text in sorted(spans, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source
+
+
+def _char_offset(source: str, lineno: int, byte_column: int) -> int:
+    lines = source.splitlines(keepends=True)
+    line = lines[lineno - 1] if lines else ""
+    return sum(len(l) for l in lines[: lineno - 1]) + len(line.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
+
+
+def _show_call(node: ast.Call, formula: Formula, values: Mapping[str, Any]) -> str:
+    constants = formula.namespace
+
+    def show(arg: ast.AST) -> str:
+        if isinstance(arg, ast.Name):
+            if arg.id.startswith("_k"):
+                return _show(constants[arg.id])
+            return _show(values[arg.id]) if arg.id in values else arg.id
+        return "…"
+    args = [show(a) for a in node.args] + [f"{k.arg}={show(k.value)}" for k in node.keywords]
+    return f"{node.func.id}({', '.join(args)})"

@@ -39,15 +39,16 @@ class Document:
 
     source: str
     data: Any
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # path -> (line, column), or (line, column, file) for a value an inherited scheme brought in
+    positions: dict[Path, tuple] = field(default_factory=dict)
 
     def locate(self, path: Path) -> Location:
         """The position of `path`, or of its nearest written ancestor when it is absent."""
         path = tuple(path)
         while path not in self.positions and path:
             path = path[:-1]
-        line, column = self.positions.get(path, (None, None))
-        return Location(self.source, line, column)
+        position = self.positions.get(path, (None, None))
+        return Location(position[2] if len(position) > 2 else self.source, position[0], position[1])
 
     def problem(self, path: Path, message: str, hint: str | None = None, code: str = "invalid") -> Problem:
         return Problem(message, self.locate(path), tuple(path), hint, code)

@@ -122,16 +122,19 @@ def describe_value(value: Any) -> str:
 
 
 def check_scheme(document: Document) -> list[Problem]:
-    """Shape, then the scheme's own consistency; every problem found, none raised."""
+    """Shape, then the scheme's own consistency; every problem found, none raised.
+
+    The consistency checks run even where the shape is wrong, so one stray key does not hide a
+    weight that doesn't add up; a check that trips over a malformed part (already reported by
+    the shape check) just gives up on that part.
+    """
     problems = check_shape(document, "scheme")
-    if problems:
-        return problems  # semantic checks assume the shape is right
-    data = document.data
-    problems += _check_grades(document)
-    problems += _check_names(document)
-    problems += _check_bands(document)
-    problems += _check_indicator_tree(document)
-    problems += _check_checks(document)
+    for check in (_check_grades, _check_names, _check_bands, _check_indicator_tree, _check_checks):
+        try:
+            problems += check(document)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueProblem):
+            if not problems:
+                raise
     return problems
 
 
@@ -359,8 +362,12 @@ def _check_checks(document: Document) -> list[Problem]:
 # ------------------------------------------------------------------ case against scheme
 
 
-def bind_case(scheme: CompiledScheme, document: Document) -> tuple[CaseData | None, list[Problem]]:
-    """Read the case's inputs and rows for `scheme`, typed and exact; or every reason it can't be."""
+def bind_case(scheme: CompiledScheme, document: Document,
+              check_year: bool = True) -> tuple[CaseData | None, list[Problem]]:
+    """Read the case's inputs and rows for `scheme`, typed and exact; or every reason it can't be.
+
+    `check_year=False` lets a case of one year be scored by another year's scheme (what-if, diff).
+    """
     problems = check_shape(document, "case")
     if problems:
         return None, problems
@@ -368,7 +375,7 @@ def bind_case(scheme: CompiledScheme, document: Document) -> tuple[CaseData | No
     if data["scheme"] != scheme.id:
         problems.append(document.problem(
             ("scheme",), f"案例属于方案“{data['scheme']}”，不能用方案“{scheme.id}”计分", code="wrong-scheme"))
-    if data["fiscal_year"] != scheme.fiscal_year:
+    if check_year and data["fiscal_year"] != scheme.fiscal_year:
         problems.append(document.problem(
             ("fiscal_year",), f"案例年度为 {data['fiscal_year']}，方案年度为 {scheme.fiscal_year}，年度不符",
             f"请使用 {data['fiscal_year']} 年度的方案", "wrong-year"))
