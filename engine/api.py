@@ -6,18 +6,20 @@ case; then evaluate. Everything the CLI does is one call here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .compile import compile_problems, compile_scheme
 from .diff import Rescored, diff_schemes, render_diff
-from .errors import CaseError, EngineError, Problem, SchemeError
+from .errors import CaseError, EngineError, Location, Problem, SchemeError
 from .explain import explain, known_indicators
 from .formula import suggest
 from .inherit import load_scheme_document
 from .evaluate import evaluate
 from .load import Document, load_document
 from .model import CaseData, CompiledScheme, Result
-from .validate import bind_case, check_scheme
+from .validate import bind_case, check_scheme, check_shape
 
 
 def load_scheme(path: str | Path) -> CompiledScheme:
@@ -51,10 +53,6 @@ def score(scheme_path: str | Path, case_path: str | Path) -> Result:
 
 
 # ------------------------------------------------------------------ authoring tools ----
-
-
-def read_case_file(path: str | Path) -> Document:
-    return load_document(path)
 
 
 def find_case_files(paths: list[str | Path]) -> list[Path]:
@@ -119,6 +117,98 @@ def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str 
     case = load_case(scheme, case_path)
     result = evaluate(scheme, case)
     if indicator is not None and indicator not in known_indicators(result):
-        raise CaseError(Problem(f"没有指标“{indicator}”", hint=suggest(indicator, known_indicators(result)),
-                                code="unknown-indicator"))
+        raise CaseError(Problem(f"没有指标“{indicator}”", Location("命令行参数 INDICATOR"),
+                                hint=suggest(indicator, known_indicators(result)), code="unknown-indicator"))
     return explain(scheme, case, result, indicator)
+
+
+@dataclass
+class FileCheck:
+    """What `engine validate` found in one file."""
+
+    path: str
+    kind: str | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unreadable: bool = False
+
+
+def find_scheme_file(case_path: str | Path, scheme_id: str, fiscal_year: Any) -> Path | None:
+    """schemes/<id>/<year>.yaml, looked for from the case's folder upwards, then from here."""
+    relative = Path("schemes") / str(scheme_id) / f"{fiscal_year}.yaml"
+    here = Path.cwd()
+    for folder in [*Path(case_path).resolve().parents, here]:
+        found = folder / relative
+        if found.is_file():
+            return found.relative_to(here) if found.is_relative_to(here) else found
+    return None
+
+
+def validate_files(paths: list[str | Path], scheme_path: str | Path | None = None) -> list[FileCheck]:
+    """Every problem in each file, by its kind (scheme, case or test file), sorted by position."""
+    checks = []
+    for path in find_case_files(paths):
+        try:
+            document = load_document(path)
+        except EngineError as error:
+            checks.append(FileCheck(str(path), None, error.problems, unreadable=True))
+            continue
+        kind = "test" if str(path).endswith(".test.yaml") else document_kind(document)
+        check = FileCheck(str(path), kind)
+        try:
+            if kind == "scheme":
+                resolved = load_scheme_document(path)
+                check.problems = _unique(check_scheme(resolved) + compile_problems(resolved))
+            elif kind == "case":
+                _validate_case(document, path, scheme_path, check)
+            elif kind == "test":
+                _validate_test_file(document, path, check)
+            else:
+                check.problems = [Problem("无法判断这是方案、案例还是测试文件", Location(str(path)),
+                                          hint="方案要有 indicators 和 grades；案例要有 scheme 和 name；测试文件要有 tests",
+                                          code="unknown-kind")]
+        except EngineError as error:
+            check.problems = error.problems
+        check.problems = sorted(_unique(check.problems), key=Problem.sort_key)
+        checks.append(check)
+    return checks
+
+
+def _validate_case(document: Document, path: Path, scheme_path: str | Path | None, check: FileCheck) -> None:
+    check.problems = check_shape(document, "case")
+    data = document.data
+    found = Path(scheme_path) if scheme_path else find_scheme_file(path, data.get("scheme"), data.get("fiscal_year"))
+    if found is None:
+        check.notes.append(f"未找到方案 schemes/{data.get('scheme')}/{data.get('fiscal_year')}.yaml，"
+                           "只检查了格式（可用 --scheme 指定方案）")
+        return
+    try:
+        scheme = load_scheme(found)
+    except EngineError:
+        check.notes.append(f"方案 {found} 本身有问题，请先检查方案")
+        return
+    if check.problems:
+        return
+    case, problems = bind_case(scheme, document)
+    check.problems = problems
+    if case is not None:
+        try:
+            evaluate(scheme, case)
+        except CaseError as error:
+            check.problems = error.problems
+    check.notes.append(f"按方案 {found} 检查")
+
+
+def _validate_test_file(document: Document, path: Path, check: FileCheck) -> None:
+    check.problems = check_shape(document, "test")
+    if check.problems:
+        return
+    scheme_file = Path(path).parent / document.data["scheme"]
+    try:
+        load_scheme(scheme_file)
+    except EngineError as error:
+        check.problems = error.problems
+        return
+    for i, test in enumerate(document.data["tests"]):
+        if isinstance(test["case"], str) and not (Path(path).parent / test["case"]).is_file():
+            check.problems.append(document.problem(("tests", i, "case"), f"案例文件 {test['case']} 不存在", code="file-not-found"))

@@ -52,17 +52,101 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="输出格式：table 表格，json 供其他程序读取")
 @click.option("--strict", is_flag=True, help="有勾稽核对不符时以退出码 1 结束")
-def score(scheme_file: str, case_file: str, output_format: str, strict: bool) -> None:
+@click.option("--explain", "with_explanation", is_flag=True, help="在表格后列出每个指标的计算过程")
+def score(scheme_file: str, case_file: str, output_format: str, strict: bool, with_explanation: bool) -> None:
     """按评价方案 SCHEME 为案例 CASE 计分。"""
 
     def action() -> int:
         result = api.score(scheme_file, case_file)
         render = report.render_json if output_format == "json" else report.render_table
         click.echo(render(result), nl=False)
+        if with_explanation and output_format == "table":
+            click.echo("")
+            click.echo(api.explain_file(scheme_file, case_file), nl=False)
         failed = any(check.status == "failed" for check in result.checks)
         return EXIT_FINDINGS if strict and failed else EXIT_OK
 
     _guarded(action, json_errors=output_format == "json")
+
+
+@main.command()
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+@click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False))
+@click.argument("indicator", required=False)
+def explain(scheme_file: str, case_file: str, indicator: str | None) -> None:
+    """列出计算过程：每个指标代入的数值、所走的分支、舍入，小计、等级与距上一等级的差距。
+
+    INDICATOR 为指标编号或名称时只列这一个指标。
+    """
+    _guarded(lambda: click.echo(api.explain_file(scheme_file, case_file, indicator), nl=False) or EXIT_OK)
+
+
+@main.command()
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
+@click.option("--scheme", "scheme_file", type=click.Path(dir_okay=False), help="检查案例时所用的方案（默认按案例的 scheme 和 fiscal_year 查找）")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(files: tuple[str, ...], scheme_file: str | None, output_format: str) -> None:
+    """检查方案、案例或测试文件（自动识别），一次列出全部问题。
+
+    退出码：0 无问题；1 发现问题；2 有文件无法读取。
+    """
+
+    def action() -> int:
+        checks = api.validate_files(list(files), scheme_file)
+        if output_format == "json":
+            click.echo(report.dumps(report.validation_to_dict(checks)))
+        else:
+            click.echo(report.render_validation(checks), nl=False)
+        if any(check.unreadable for check in checks):
+            return EXIT_BAD_INPUT
+        return EXIT_FINDINGS if any(check.problems for check in checks) else EXIT_OK
+
+    _guarded(action)
+
+
+@main.command(name="test")
+@click.argument("paths", metavar="[PATH...]", nargs=-1, type=click.Path())
+@click.option("--coverage", is_flag=True, help="列出测试覆盖了哪些规则分支、评价要点和等级，哪些从未覆盖")
+def run_tests(paths: tuple[str, ...], coverage: bool) -> None:
+    """运行方案测试文件（*.test.yaml；默认为 schemes 文件夹下的全部）。
+
+    有测试不通过时退出码为 1，有测试文件无法读取时为 2。
+    """
+    from . import scheme_tests
+
+    def action() -> int:
+        files = scheme_tests.find_test_files(list(paths) or ["schemes"])
+        reports = [scheme_tests.run_test_file(path) for path in files]
+        click.echo(scheme_tests.render_test_report(reports), nl=False)
+        if coverage:
+            for covered in scheme_tests.coverage_of(reports):
+                click.echo("")
+                click.echo(covered.render(), nl=False)
+        if any(r.problems for r in reports) or not files:
+            if not files:
+                click.echo("没有找到测试文件（*.test.yaml）", err=True)
+            return EXIT_BAD_INPUT
+        return EXIT_FINDINGS if any(not o.passed for r in reports for o in r.outcomes) else EXIT_OK
+
+    _guarded(action)
+
+
+@main.command()
+@click.argument("old_file", metavar="OLD", type=click.Path(dir_okay=False))
+@click.argument("new_file", metavar="NEW", type=click.Path(dir_okay=False))
+@click.option("--cases", "case_paths", multiple=True, type=click.Path(), metavar="PATH",
+              help="用两个版本分别为这些案例（文件或文件夹）计分，列出总分或等级变化的案例；可写多次")
+def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
+    """对比两个版本的方案：新增、删除的指标，分值、公式、规则、分档、等级的变化。"""
+    _guarded(lambda: click.echo(api.diff(old_file, new_file, list(case_paths) or None), nl=False) or EXIT_OK)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["scheme", "case", "test"]))
+def schema(kind: str) -> None:
+    """输出方案（scheme）、案例（case）或测试文件（test）的 JSON Schema，供编辑器补全和检查。"""
+    from .validate import schema_text
+    _guarded(lambda: click.echo(schema_text(kind), nl=False) or EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -230,3 +230,31 @@ def _figure(value: Any) -> str:
     if isinstance(value, tuple):  # a checklist's answers
         return f"{sum(1 for answer in value if answer)}/{len(value)} 项符合"
     return str(value)
+
+
+# ------------------------------------------------------------------ validate ---------
+
+_KIND_NAMES = {"scheme": "方案", "case": "案例", "test": "测试文件", None: "文件"}
+
+
+def render_validation(checks: list) -> str:
+    """Every problem as `file:line:col: path：message（提示：…）`, then one line per file and a summary."""
+    lines = []
+    for check in checks:
+        lines.extend(str(problem) for problem in check.problems)
+    if lines:
+        lines.append("")
+    for check in checks:
+        state = "无法读取" if check.unreadable else (f"{len(check.problems)} 个问题" if check.problems else "无问题")
+        notes = "；".join(check.notes)
+        lines.append(f"{check.path}：{_KIND_NAMES[check.kind]}，{state}" + (f"（{notes}）" if notes else ""))
+    bad = sum(1 for check in checks if check.problems)
+    problems = sum(len(check.problems) for check in checks)
+    lines.append(f"共 {len(checks)} 个文件，{len(checks) - bad} 个无问题" + (f"，{bad} 个共有 {problems} 个问题" if bad else ""))
+    return "\n".join(lines) + "\n"
+
+
+def validation_to_dict(checks: list) -> list[dict]:
+    return [{"file": check.path, "kind": check.kind, "ok": not check.problems, "unreadable": check.unreadable,
+             "problems": [problem.to_dict() for problem in check.problems], "notes": check.notes}
+            for check in checks]

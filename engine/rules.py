@@ -111,6 +111,10 @@ class _Rule:
     def snippet(self) -> str:
         raise NotImplementedError
 
+    def branches(self) -> tuple[str, ...]:
+        """Every branch this rule can take, for coverage reports."""
+        raise NotImplementedError
+
     def constants(self) -> dict[str, Any]:
         """The values behind this rule's $-placeholders."""
         return {}
@@ -156,6 +160,9 @@ class AtLeast(_Rule):
     def constants(self) -> dict[str, Any]:
         return {"over": self.over_completion}
 
+    def branches(self) -> tuple[str, ...]:
+        return ("met", "not_met", "zero_target_any")
+
     def snippet(self) -> str:
         return _NON_NEGATIVE_ACTUAL + """\
 if A == ZERO:
@@ -181,6 +188,9 @@ class Equal(_Rule):
     def constants(self) -> dict[str, Any]:
         return {"over": self.over_completion}
 
+    def branches(self) -> tuple[str, ...]:
+        return ("met", "not_met", "zero_target_met", "zero_target_missed")
+
     def snippet(self) -> str:
         return _NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + "elif B >= A:\n" \
             + _MET_WITH_OVER_COMPLETION + """\
@@ -198,6 +208,10 @@ class AtMost(_Rule):
     params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
     variants: ClassVar[tuple[str, ...]] = ("ratio", "linear")
     variant: str = "ratio"
+
+    def branches(self) -> tuple[str, ...]:
+        middle = ("linear", "linear_zero") if self.variant == "linear" else ("not_met",)
+        return ("met",) + middle + ("zero_target_met", "zero_target_missed")
 
     def snippet(self) -> str:
         head = _NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + """\
@@ -232,6 +246,9 @@ class Proportional(_Rule):
     params: ClassVar[dict[str, str]] = {"value": "actual"}
     optional_params: ClassVar[dict[str, str]] = {"full_at": "target"}
 
+    def branches(self) -> tuple[str, ...]:
+        return ("met", "not_met")
+
     def snippet(self) -> str:
         return _NON_NEGATIVE_ACTUAL + """\
 if A is None:
@@ -258,6 +275,9 @@ class Qualitative(_Rule):
 
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
+
+    def branches(self) -> tuple[str, ...]:
+        return tuple(f"band:{band.name}" for band in self.bands)
 
     def snippet(self) -> str:
         return "raw, branch, flags = $judge(W, B, S)\n"
@@ -297,6 +317,9 @@ class FormulaRule(_Rule):
 
     def constants(self) -> dict[str, Any]:
         return {"clamp": self.clamp}
+
+    def branches(self) -> tuple[str, ...]:
+        return ("formula", "capped", "floored")
 
     def snippet(self) -> str:
         return "raw, branch, flags = $clamp(W, B)\n"
@@ -338,6 +361,9 @@ class Tiered(_Rule):
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
 
+    def branches(self) -> tuple[str, ...]:
+        return tuple(self.branch_of(tier) for tier in self.tiers)
+
     def snippet(self) -> str:
         return "raw, branch, flags = $judge(W, B)\n"
 
@@ -370,6 +396,9 @@ class Deduction(_Rule):
 
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
+
+    def branches(self) -> tuple[str, ...]:
+        return ("met", "deducted", "deducted_all")
 
     def snippet(self) -> str:
         return "raw, branch, flags = $judge(W, A, B)\n"
@@ -405,6 +434,9 @@ class Checklist(_Rule):
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
 
+    def branches(self) -> tuple[str, ...]:
+        return ("all_met", "some_met", "none_met")
+
     def snippet(self) -> str:
         return "raw, branch, flags = $judge(W, B)\n"
 
@@ -434,6 +466,9 @@ class Assessor(_Rule):
 
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
+
+    def branches(self) -> tuple[str, ...]:
+        return ("assessed",)
 
     def snippet(self) -> str:
         return "raw, branch, flags = $judge(W, S)\n"
@@ -466,6 +501,26 @@ RULE_LABELS = {
     "checklist": "评价要点",
     "assessor": "评价人打分",
 }
+
+_BRANCH_LABELS_BY_KIND = {
+    ("at_most", "met"): "不超过指标值，得满分",
+    ("at_most", "not_met"): "超出指标值，按 指标值 / 完成值 比例得分",
+    ("proportional", "met"): "达到满分值，得满分",
+    ("proportional", "not_met"): "未达到满分值，按比例得分",
+    ("deduction", "met"): "在界限之内，得满分",
+}
+
+
+def branch_label(branch: str, kind: str | None = None) -> str:
+    """A branch in the words of the report: "met" -> 达到指标值，得满分; "tier:≥90" -> 落在 ≥90 一档."""
+    if (kind, branch) in _BRANCH_LABELS_BY_KIND:
+        return _BRANCH_LABELS_BY_KIND[kind, branch]
+    if branch.startswith("band:"):
+        return f"定性：{branch[5:]}"
+    if branch.startswith("tier:"):
+        return f"落在 {branch[5:]} 一档"
+    return BRANCH_LABELS.get(branch, branch)
+
 
 RowScorer = Callable[..., None]
 

@@ -28,7 +28,7 @@ from .quantities import (
 )
 from .rules import RULE_KINDS
 
-SCHEMA_KINDS = ("scheme", "case")
+SCHEMA_KINDS = ("scheme", "case", "test")
 
 _TYPE_NAMES = {
     "string": "文字", "number": "数字", "integer": "整数", "object": "映射（键: 值）",

@@ -23,7 +23,7 @@ def readme_commands() -> list[str]:
 def test_readme_gives_exactly_two_commands():
     first, second = readme_commands()
     assert first.startswith("pip install . && engine score ")
-    assert second == 'pip install ".[test]" && python -m pytest'
+    assert second == 'pip install ".[test]" && python -m pytest && engine test'
 
 
 def test_ci_runs_the_readme_test_command():

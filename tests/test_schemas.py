@@ -41,8 +41,10 @@ def test_schema_is_valid_and_every_property_is_described_in_chinese(kind):
 @pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(ROOT)) for p in SHIPPED])
 def test_shipped_files_name_their_schema_and_pass_it(path):
     first_line = path.read_text(encoding="utf-8").splitlines()[0]
-    kind = "scheme" if path.is_relative_to(ROOT / "schemes") else "case"
+    kind = "test" if path.name.endswith(".test.yaml") else "scheme" if path.is_relative_to(ROOT / "schemes") else "case"
     assert first_line.startswith("# yaml-language-server: $schema=")
     target = (path.parent / first_line.split("=", 1)[1]).resolve()
     assert target == (ROOT / "schemas" / f"{kind}.schema.json").resolve()
-    assert check_shape(load_document(path), kind) == []
+    document = load_document(path)
+    assert check_shape(document, kind) == []
+    assert ("extends" in document.data) == (path.name == "2024.yaml")  # the only shipped scheme that inherits

@@ -1,0 +1,267 @@
+"""Scheme test files: cases with the scores, grades, check results or errors they must give.
+
+    # 2023.test.yaml, beside 2023.yaml
+    scheme: 2023.yaml
+    tests:
+      - name: 沾益·农村房屋火灾保险服务
+        case: ../../cases/zhanyi-2023/projects/fire-insurance.yaml
+        expect: {total: 100, grade: 优, scores: {execution: 10}}
+      - name: 编制为 0 时报错
+        case: ../../cases/zhongfang-2023/department.yaml
+        set: {data.人员.编制数: 0}
+        expect: {error: 除数为 0}
+
+`run_test_file` scores each test and compares; `Coverage` records which rule branches, checklist
+points and grade bands the tests reached, and which they never did.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path as FsPath
+from typing import Any
+
+from .api import load_scheme
+from .errors import EngineError, Location, Path, Problem
+from .evaluate import evaluate
+from .formula import suggest
+from .load import Document, load_document
+from .model import CompiledScheme, IndicatorResult, Leaf, Result, RowTemplate, walk
+from .quantities import ValueProblem, fixed, parse_number, plain_number
+from .rules import branch_label
+from .validate import bind_case, check_shape
+
+TEST_SUFFIX = ".test.yaml"
+
+
+@dataclass
+class TestOutcome:
+    name: str
+    location: Location
+    failures: list[str] = field(default_factory=list)
+    result: Result | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class TestFileReport:
+    path: str
+    scheme: CompiledScheme | None = None
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def find_test_files(paths: list[str | FsPath]) -> list[FsPath]:
+    found: list[FsPath] = []
+    for path in map(FsPath, paths):
+        found.extend(sorted(path.rglob(f"*{TEST_SUFFIX}")) if path.is_dir() else [path])
+    return found
+
+
+def subdocument(document: Document, path: Path) -> Document:
+    """The part of `document` at `path` as a document of its own, positions still in the same file."""
+    value = document.data
+    for part in path:
+        value = value[part]
+    size = len(path)
+    positions = {p[size:]: v for p, v in document.positions.items() if p[:size] == path}
+    return Document(document.source, copy.deepcopy(value), positions)
+
+
+def run_test_file(path: str | FsPath) -> TestFileReport:
+    report = TestFileReport(str(path))
+    try:
+        document = load_document(path)
+    except EngineError as error:
+        report.problems = error.problems
+        return report
+    report.problems = check_shape(document, "test")
+    if report.problems:
+        return report
+    scheme_path = FsPath(path).parent / document.data["scheme"]
+    try:
+        report.scheme = load_scheme(scheme_path)
+    except EngineError as error:
+        report.problems = error.problems
+        return report
+    for i, test in enumerate(document.data["tests"]):
+        report.outcomes.append(_run_one(report.scheme, document, ("tests", i), test))
+    return report
+
+
+def _run_one(scheme: CompiledScheme, document: Document, path: Path, test: dict) -> TestOutcome:
+    outcome = TestOutcome(test["name"], document.locate(path))
+    expect = test["expect"]
+    try:
+        case_document = _case_document(document, path, test)
+        case, problems = bind_case(scheme, case_document, check_year=test.get("year") != "any")
+        if problems:
+            raise EngineError(problems)
+        result = evaluate(scheme, case)
+    except EngineError as error:
+        message = "\n".join(str(p) for p in error.problems)
+        if "error" not in expect:
+            outcome.failures.append(f"计分出错：{message}")
+        elif expect["error"] not in message:
+            outcome.failures.append(f"错误信息：期望包含“{expect['error']}”，实际为：{message}")
+        return outcome
+    outcome.result = result
+    if "error" in expect:
+        outcome.failures.append(f"期望报错（含“{expect['error']}”），实际计分成功：总分 {fixed(result.total, result.places)}")
+    outcome.failures.extend(_compare(scheme, result, expect))
+    return outcome
+
+
+def _case_document(document: Document, path: Path, test: dict) -> Document:
+    if isinstance(test["case"], str):
+        case_document = load_document(FsPath(document.source).parent / test["case"])
+    else:
+        case_document = subdocument(document, path + ("case",))
+    for key, value in (test.get("set") or {}).items():
+        _assign(case_document, tuple(int(p) if p.isdigit() else p for p in str(key).split(".")), value,
+                document.positions.get(path + ("set", key)), document.source)
+    return case_document
+
+
+def _assign(document: Document, target: Path, value: Any, position: tuple | None, source: str) -> None:
+    data = document.data
+    for part in target[:-1]:
+        data = data.setdefault(part, {}) if isinstance(data, dict) else data[part]
+    data[target[-1]] = copy.deepcopy(value)
+    if position is not None:
+        document.positions[target] = (*position[:2], source)
+
+
+def _number(value: Any) -> Decimal:
+    try:
+        return parse_number(value)
+    except ValueProblem:
+        return Decimal("NaN")
+
+
+def _compare(scheme: CompiledScheme, result: Result, expect: dict) -> list[str]:
+    failures = []
+    places = result.places
+    if "total" in expect and _number(expect["total"]) != result.total:
+        failures.append(f"总分：期望 {plain_number(_number(expect['total']))}，实际 {fixed(result.total, places)}")
+    if "grade" in expect and expect["grade"] != result.grade:
+        failures.append(f"等级：期望 {expect['grade']}，实际 {result.grade}")
+    for key, expected in (expect.get("scores") or {}).items():
+        matches = [i for i in result.indicators if key in (i.id, i.name)]
+        if not matches:
+            hint = suggest(key, [i.id for i in result.indicators] + [i.name for i in result.indicators])
+            failures.append(f"没有指标“{key}”" + (f"（{hint}）" if hint else ""))
+        elif len(matches) > 1:
+            failures.append(f"名称“{key}”对应 {len(matches)} 个指标，请改用编号：{'、'.join(i.id for i in matches)}")
+        elif _number(expected) != matches[0].score:
+            failures.append(f"指标 {_named(matches[0])}得分：期望 {plain_number(_number(expected))}，"
+                            f"实际 {fixed(matches[0].score, places)}")
+    checks = {c.id: c for c in result.checks}
+    for check_id, status in (expect.get("checks") or {}).items():
+        if check_id not in checks:
+            hint = suggest(check_id, checks)
+            failures.append(f"没有核对“{check_id}”" + (f"（{hint}）" if hint else ""))
+        elif checks[check_id].status != status:
+            failures.append(f"核对 {check_id}：期望 {status}，实际 {checks[check_id].status}（{checks[check_id].message}）")
+    return failures
+
+
+def _named(indicator: IndicatorResult) -> str:
+    return f"{indicator.name}［{indicator.id}］"
+
+
+def render_test_report(reports: list[TestFileReport]) -> str:
+    lines = []
+    passed = failed = 0
+    for report in reports:
+        scheme = f"（方案 {report.scheme.id} {report.scheme.fiscal_year}）" if report.scheme else ""
+        lines.append(f"{report.path}{scheme}")
+        for problem in report.problems:
+            lines.append(f"  ! {problem}")
+        for outcome in report.outcomes:
+            if outcome.passed:
+                passed += 1
+                lines.append(f"  ✓ {outcome.name}")
+            else:
+                failed += 1
+                lines.append(f"  ✗ {outcome.name}（{outcome.location}）")
+                lines.extend(f"      {line}" for failure in outcome.failures for line in failure.splitlines())
+    lines.append("")
+    lines.append(f"{passed} passed, {failed} failed")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ coverage ---------
+
+
+class Coverage:
+    """Which branches of each rule, which checklist points and which grades the tests reached."""
+
+    def __init__(self, scheme: CompiledScheme):
+        self.scheme = scheme
+        self.reached: set[tuple] = set()
+
+    def add(self, result: Result) -> None:
+        self.reached.add(("grade", result.grade))
+        for indicator in result.indicators:
+            source = indicator.source
+            key = source.id if isinstance(source, Leaf) else (source.template, source.nature)
+            self.reached.add(("branch", key, indicator.branch))
+            if indicator.rule == "checklist" and isinstance(indicator.actual, tuple):
+                for i, answer in enumerate(indicator.actual):
+                    self.reached.add(("item", source.id, i, answer))
+
+    def lines(self) -> tuple[list[str], int, int]:
+        lines, total, missed = [], 0, 0
+
+        def mark(reached: bool, label: str) -> str:
+            nonlocal total, missed
+            total += 1
+            missed += not reached
+            return f"{'✓' if reached else '✗'} {label}"
+
+        for node in walk(self.scheme.root):
+            if isinstance(node, Leaf):
+                branches = list(node.rule.branches())
+                if node.not_applicable:
+                    branches.append("not_applicable_full" if node.not_applicable == "full_marks"
+                                    else "not_applicable_redistributed")
+                marks = [mark(("branch", node.id, b) in self.reached, branch_label(b, node.rule.kind)) for b in branches]
+                if node.rule.kind == "checklist":
+                    for i, item in enumerate(node.rule.items):
+                        marks += [mark(("item", node.id, i, True) in self.reached, f"第 {i + 1} 项符合：{item}"),
+                                  mark(("item", node.id, i, False) in self.reached, f"第 {i + 1} 项不符合")]
+                lines.append(f"  {' / '.join(node.path + (node.name,))}［{node.id}］")
+                lines.extend(f"    {m}" for m in marks)
+            elif isinstance(node, RowTemplate):
+                for nature, rule in node.by_nature.items():
+                    lines.append(f"  {node.name}［{node.id}］指标性质 {nature}")
+                    lines.extend(f"    {mark(('branch', (node.id, nature), b) in self.reached, branch_label(b, rule.kind))}"
+                                 for b in rule.branches())
+        grades = [mark(("grade", g.name) in self.reached, g.name) for g in self.scheme.grades]
+        lines.append("  等级：" + "  ".join(grades))
+        return lines, total, missed
+
+    def render(self) -> str:
+        lines, total, missed = self.lines()
+        head = f"覆盖情况：方案 {self.scheme.id} {self.scheme.fiscal_year}（{self.scheme.source}）"
+        summary = f"  已覆盖 {total - missed} / {total} 项" + (f"，未覆盖 {missed} 项（✗）" if missed else "")
+        return "\n".join([head] + lines + [summary]) + "\n"
+
+
+def coverage_of(reports: list[TestFileReport]) -> list[Coverage]:
+    by_scheme: dict[tuple[str, str], Coverage] = {}
+    for report in reports:
+        if report.scheme is None:
+            continue
+        key = (report.scheme.source, report.scheme.version)
+        coverage = by_scheme.setdefault(key, Coverage(report.scheme))
+        for outcome in report.outcomes:
+            if outcome.result is not None:
+                coverage.add(outcome.result)
+    return list(by_scheme.values())
