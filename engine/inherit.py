@@ -21,6 +21,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from .errors import Path, Problem
+from .formula import suggest
 from .load import Document, LoadError, load_document
 
 Positions = dict[Path, tuple]  # relative path -> (line, column, file)
@@ -137,7 +138,8 @@ class _Merge:
         if patch.get("remove"):
             if found is None:
                 self.problems.append(self.child.problem(
-                    path + ("id",), f"要删除的“{patch['id']}”在继承的方案中不存在", code="bad-extends"))
+                    path + ("id",), f"要删除的“{patch['id']}”在继承的方案中不存在", suggest(patch["id"], _ids(roots)),
+                    "bad-extends"))
             else:
                 found[0].remove(found[1])
             return
@@ -159,13 +161,14 @@ class _Merge:
             if parent_id is None:
                 self.problems.append(self.child.problem(
                     path + ("id",), f"继承的方案中没有“{patch['id']}”；新增指标须写 under（上级分组的 id，或 root）",
-                    code="bad-extends"))
+                    suggest(patch["id"], _ids(roots)), "bad-extends"))
                 return
             if parent_id != "root":
                 parent = _find(roots, parent_id)
                 if parent is None or parent[1].children is None:
                     self.problems.append(self.child.problem(
-                        path + ("under",), f"继承的方案中没有分组“{parent_id}”", code="bad-extends"))
+                        path + ("under",), f"继承的方案中没有分组“{parent_id}”", suggest(parent_id, _ids(roots)),
+                        "bad-extends"))
                     return
                 siblings = parent[1].children
         data, positions = _subtree(self.child, path)
@@ -202,6 +205,14 @@ def _nodes(document: Document, path: Path) -> list[_Node]:
             children = _nodes(document, path + (i, "children"))
         nodes.append(_Node(data, positions, children))
     return nodes
+
+
+def _ids(nodes: list[_Node]) -> list[str]:
+    ids = []
+    for node in nodes:
+        ids.append(str(node.data.get("id")))
+        ids.extend(_ids(node.children or []))
+    return ids
 
 
 def _find(nodes: list[_Node], node_id: str) -> tuple[list[_Node], _Node] | None:
