@@ -6,6 +6,7 @@ case; then evaluate. Everything the CLI does is one call here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from .compile import compile_problems, compile_scheme
 from .diff import Rescored, diff_schemes, render_diff
 from .errors import CaseError, EngineError, Location, Problem, SchemeError
 from .explain import explain, known_indicators
+from .files import write_atomic
 from .formula import suggest
 from .inherit import load_scheme_document
 from .evaluate import evaluate
@@ -212,3 +214,107 @@ def _validate_test_file(document: Document, path: Path, check: FileCheck) -> Non
     for i, test in enumerate(document.data["tests"]):
         if isinstance(test["case"], str) and not (Path(path).parent / test["case"]).is_file():
             check.problems.append(document.problem(("tests", i, "case"), f"案例文件 {test['case']} 不存在", code="file-not-found"))
+
+
+
+# ------------------------------------------------------------------ tables in and out --
+
+
+TABLE_SUFFIXES = (".txt", ".tsv", ".xlsx")
+
+
+def import_file(path: str | Path, output: str | Path | None = None, force: bool = False) -> list[tuple[str, str]]:
+    """Import the official tables in `path` as case YAML: [(target file or "", text)], written when `output` is given."""
+    from .importer import case_yaml, import_tables, suggested_file_name
+
+    cases = import_tables(str(path))
+    if output is None:
+        return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml"))) for case in cases]
+    output = Path(output)
+    as_folder = output.is_dir() or str(output).endswith(("/", "\\")) or output.suffix.lower() not in (".yaml", ".yml")
+    if not as_folder and len(cases) > 1:
+        raise CaseError(Problem(f"文件中有 {len(cases)} 张表，不能都写进一个文件", Location(str(output)),
+                                hint="-o 后写一个文件夹，每张表存为一个案例文件", code="output-many"))
+    targets = [output / suggested_file_name(case) for case in cases] if as_folder else [output]
+    if len(set(targets)) < len(targets):  # two tables with the same name: number them
+        targets = [t.with_name(f"{t.stem}-{i + 1}{t.suffix}") for i, t in enumerate(targets)]
+    existing = [target for target in targets if target.exists()]
+    if existing and not force:  # refuse before writing anything, so a rerun never leaves half a folder
+        raise CaseError([Problem("文件已存在，未覆盖", Location(str(target)), hint="确要覆盖请加 --force",
+                                 code="output-exists") for target in existing])
+    written = []
+    for case, target in zip(cases, targets):
+        text = case_yaml(case, _schema_reference(target))
+        write_atomic(target, text, force=force, inputs=(path,))
+        written.append((str(target), text))
+    return written
+
+
+def _schema_reference(target: Path) -> str:
+    """Where the case schema is, relative to `target`, for the editor line at the top of the file."""
+    folder = target.resolve().parent
+    for parent in [folder, *folder.parents]:
+        if (parent / "schemas" / "case.schema.json").is_file():
+            return os.path.relpath(parent / "schemas" / "case.schema.json", folder)
+    return "case.schema.json"
+
+
+@dataclass
+class CheckedCase:
+    """The cross-checks of one case (a case file, or one table of an imported file)."""
+
+    label: str
+    result: Result | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list:
+        return [c for c in self.result.checks if c.status == "failed"] if self.result else []
+
+
+def check_files(paths: list[str | Path], scheme_path: str | Path | None = None) -> list[CheckedCase]:
+    """Score each case (or each table in an importable file) and keep its cross-check results."""
+    from .importer import case_document, import_tables
+
+    checked: list[CheckedCase] = []
+    for path in find_table_files(paths):
+        try:
+            if path.suffix.lower() in TABLE_SUFFIXES:
+                documents = [(f"{path} — {case.title.split('（')[0]}：{case.name}", case_document(case))
+                             for case in import_tables(str(path))]
+            else:
+                documents = [(str(path), load_document(path))]
+        except EngineError as error:
+            checked.append(CheckedCase(str(path), None, error.problems))
+            continue
+        for label, document in documents:
+            checked.append(_check_document(label, path, document, scheme_path))
+    return checked
+
+
+def find_table_files(paths: list[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in TABLE_SUFFIXES + (".yaml",)
+                                and not p.name.endswith(".test.yaml")))
+        else:
+            found.append(path)
+    return found
+
+
+def _check_document(label: str, path: Path, document: Document, scheme_path: str | Path | None) -> CheckedCase:
+    data = document.data if isinstance(document.data, dict) else {}
+    found = Path(scheme_path) if scheme_path else find_scheme_file(path, data.get("scheme"), data.get("fiscal_year"))
+    if found is None:
+        return CheckedCase(label, None, [Problem(
+            f"未找到方案 schemes/{data.get('scheme')}/{data.get('fiscal_year')}.yaml", Location(str(path)),
+            hint="用 --scheme 指定方案文件", code="scheme-not-found")])
+    try:
+        scheme = load_scheme(found)
+        case, problems = bind_case(scheme, document)
+        if problems:
+            raise CaseError(problems)
+        return CheckedCase(label, evaluate(scheme, case))
+    except EngineError as error:
+        return CheckedCase(label, None, error.problems)

@@ -141,6 +141,49 @@ def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
     _guarded(lambda: click.echo(api.diff(old_file, new_file, list(case_paths) or None), nl=False) or EXIT_OK)
 
 
+@main.command(name="import")
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(), help="写到这个案例文件；或写一个文件夹，每张表存为一个文件")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def import_command(source: str, output: str | None, force: bool) -> None:
+    """从自评表导入案例：制表符分隔的文本（如从 Word、Excel 复制出的表），或 .xlsx。
+
+    识别“项目支出绩效自评表”和“部门整体支出绩效自评表”，一个文件可含多张表。不写 -o 时输出到屏幕。
+    """
+
+    def action() -> int:
+        written = api.import_file(source, output, force)
+        if output is None:
+            click.echo("\n---\n".join(text for _, text in written), nl=False)
+            if len(written) > 1:
+                click.echo(f"共 {len(written)} 张表；用 -o 文件夹 可保存为 {len(written)} 个案例文件", err=True)
+        else:
+            for target, _ in written:
+                click.echo(f"已写入 {target}")
+        return EXIT_OK
+
+    _guarded(action)
+
+
+@main.command()
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
+@click.option("--scheme", "scheme_file", type=click.Path(dir_okay=False), help="所用方案（默认按案例的 scheme 和 fiscal_year 查找）")
+def check(files: tuple[str, ...], scheme_file: str | None) -> None:
+    """只做勾稽核对：列出表中所填与其自身数字不符之处（案例文件，或可导入的自评表）。
+
+    有不符时退出码为 1，有文件无法读取时为 2。
+    """
+
+    def action() -> int:
+        checked = api.check_files(list(files), scheme_file)
+        click.echo(report.render_check_results(checked), nl=False)
+        if any(item.result is None for item in checked):
+            return EXIT_BAD_INPUT
+        return EXIT_FINDINGS if any(item.failed for item in checked) else EXIT_OK
+
+    _guarded(action)
+
+
 @main.command()
 @click.argument("kind", type=click.Choice(["scheme", "case", "test"]))
 def schema(kind: str) -> None:

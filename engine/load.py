@@ -48,7 +48,7 @@ class Document:
         while path not in self.positions and path:
             path = path[:-1]
         position = self.positions.get(path, (None, None))
-        return Location(position[2] if len(position) > 2 else self.source, position[0], position[1])
+        return Location(position[2] if len(position) > 2 and position[2] else self.source, position[0], position[1])
 
     def problem(self, path: Path, message: str, hint: str | None = None, code: str = "invalid") -> Problem:
         return Problem(message, self.locate(path), tuple(path), hint, code)

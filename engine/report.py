@@ -258,3 +258,31 @@ def validation_to_dict(checks: list) -> list[dict]:
     return [{"file": check.path, "kind": check.kind, "ok": not check.problems, "unreadable": check.unreadable,
              "problems": [problem.to_dict() for problem in check.problems], "notes": check.notes}
             for check in checks]
+
+
+# ------------------------------------------------------------------ check ------------
+
+
+def render_check_results(checked: list) -> str:
+    """Each case or table with its failed cross-checks and their figures; a summary line last."""
+    lines = []
+    for item in checked:
+        if item.result is None:
+            lines.append(f"{item.label}：无法核对")
+            lines.extend(f"  ! {problem}" for problem in item.problems)
+            continue
+        total = len(item.result.checks)
+        if not item.failed:
+            lines.append(f"{item.label}：{total} 项核对全部通过")
+            continue
+        lines.append(f"{item.label}：{len(item.failed)} 项不符（共 {total} 项）")
+        for check in item.failed:
+            lines.append(f"  ✗ {check.message}")
+            lines.extend(f"      {detail}" for detail in check.details)
+    bad = sum(1 for item in checked if item.failed)
+    unreadable = sum(1 for item in checked if item.result is None)
+    summary = f"共 {len(checked)} 张表或案例，{bad} 张有不符"
+    if unreadable:
+        summary += f"，{unreadable} 个无法核对"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
