@@ -231,7 +231,8 @@ def import_file(path: str | Path, output: str | Path | None = None, force: bool 
     if output is None:
         return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml"))) for case in cases]
     output = Path(output)
-    as_folder = output.is_dir() or str(output).endswith(("/", "\\")) or output.suffix.lower() not in (".yaml", ".yml")
+    as_folder = output.is_dir() or str(output).endswith(("/", "\\")) or (
+        not output.exists() and output.suffix.lower() not in (".yaml", ".yml"))
     if not as_folder and len(cases) > 1:
         raise CaseError(Problem(f"文件中有 {len(cases)} 张表，不能都写进一个文件", Location(str(output)),
                                 hint="-o 后写一个文件夹，每张表存为一个案例文件", code="output-many"))
@@ -318,3 +319,12 @@ def _check_document(label: str, path: Path, document: Document, scheme_path: str
         return CheckedCase(label, evaluate(scheme, case))
     except EngineError as error:
         return CheckedCase(label, None, error.problems)
+
+
+def export(scheme_path: str | Path, case_path: str | Path, output_format: str) -> str | bytes:
+    """The scored case as markdown, csv, html or xlsx (bytes)."""
+    from .export import FORMATS
+
+    scheme = load_scheme(scheme_path)
+    case = load_case(scheme, case_path)
+    return FORMATS[output_format](evaluate(scheme, case), case)

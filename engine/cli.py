@@ -49,17 +49,36 @@ def main() -> None:
 @main.command()
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="输出格式：table 表格，json 供其他程序读取")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown", "csv", "html", "xlsx"]),
+              default="table", show_default=True,
+              help="table 表格；json 供其他程序读取；markdown、csv；html 可打印的自评表；xlsx 自评表（须写 -o）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写到文件（不写则输出到屏幕）")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 @click.option("--strict", is_flag=True, help="有勾稽核对不符时以退出码 1 结束")
 @click.option("--explain", "with_explanation", is_flag=True, help="在表格后列出每个指标的计算过程")
-def score(scheme_file: str, case_file: str, output_format: str, strict: bool, with_explanation: bool) -> None:
+def score(scheme_file: str, case_file: str, output_format: str, output: str | None, force: bool, strict: bool,
+          with_explanation: bool) -> None:
     """按评价方案 SCHEME 为案例 CASE 计分。"""
 
     def action() -> int:
         result = api.score(scheme_file, case_file)
+        if output_format in ("markdown", "csv", "html", "xlsx"):
+            content = api.export(scheme_file, case_file, output_format)
+            if output is None and output_format == "xlsx":
+                raise api.CaseError(api.Problem("xlsx 须用 -o 指定输出文件", api.Location("命令行"), code="needs-output"))
+            if output is None:
+                click.echo(content, nl=False)
+            else:
+                api.write_atomic(output, content, force=force, inputs=(scheme_file, case_file))
+                click.echo(f"已写入 {output}", err=True)
+            failed = any(check.status == "failed" for check in result.checks)
+            return EXIT_FINDINGS if strict and failed else EXIT_OK
         render = report.render_json if output_format == "json" else report.render_table
-        click.echo(render(result), nl=False)
+        text = render(result)
+        if output is not None:
+            api.write_atomic(output, text, force=force, inputs=(scheme_file, case_file))
+        else:
+            click.echo(text, nl=False)
         if with_explanation and output_format == "table":
             click.echo("")
             click.echo(api.explain_file(scheme_file, case_file), nl=False)

@@ -29,9 +29,12 @@ def write_atomic(path: str | Path, content: str | bytes, *, force: bool = False,
                                   hint="确要覆盖请加 --force，或换一个文件名", code="output-exists"))
     if target.is_dir():
         raise OutputError(Problem("这是一个文件夹，不能当作输出文件", Location(str(target)), code="output-is-dir"))
-    target.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(Problem(f"无法在此处写文件：{exc.strerror}", Location(str(target)), code="output-unwritable")) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

@@ -91,16 +91,22 @@ def _xlsx_grids(path: str | Path, source: str) -> list[Grid]:
     grids = []
     for sheet in workbook.worksheets:
         # A vertically merged cell (一级指标 over several rows) holds its text in every row it covers;
-        # a horizontally merged one only in its first column, so positions after a label stay in order.
+        # the columns a horizontal merge spans are one cell, as the eye sees it, so "the values after
+        # a label" are the same whichever way the table was laid out.
         filled: dict[tuple[int, int], object] = {}
+        covered: set[tuple[int, int]] = set()
         for merged in sheet.merged_cells.ranges:
             top_left = sheet.cell(merged.min_row, merged.min_col).value
-            for row in range(merged.min_row + 1, merged.max_row + 1):
-                filled[(row, merged.min_col)] = top_left
+            for row in range(merged.min_row, merged.max_row + 1):
+                if row > merged.min_row:
+                    filled[(row, merged.min_col)] = top_left
+                covered.update((row, column) for column in range(merged.min_col + 1, merged.max_col + 1))
         rows = []
         for r, row in enumerate(sheet.iter_rows(), 1):
             cells = []
             for c, cell in enumerate(row, 1):
+                if (r, c) in covered:
+                    continue
                 value = filled.get((r, c), cell.value)
                 text = _cell_text(value, getattr(cell, "number_format", "") or "")
                 cells.append(Cell(text, f"{sheet.title}!{get_column_letter(c)}{r}", r, c, f"{source}［{sheet.title}］"))

@@ -18,12 +18,9 @@ from .grid import Cell, Grid, read_grids
 from .quantities import is_blank, normalize_text, split_operator
 
 # Traditional forms of the characters that appear in the tables' labels (and the grade 優).
-_TRADITIONAL = str.maketrans(
-    "項預執數額標級質實際單資結轉撥財績效度態總評優達滿準價說項設辦務費購單覆構產經濟協調職責專門實"
-    "據應別雜",
-    "项预执数额标级质实际单资结转拨财绩效度态总评优达满准价说项设办务费购单覆构产经济协调职责专门实"
-    "据应别杂",
-)
+_TRADITIONAL = str.maketrans({pair[0]: pair[1] for pair in (
+    "項项 預预 執执 數数 額额 標标 級级 質质 實实 際际 單单 資资 結结 轉转 撥拨 財财 績绩 總总 評评 優优 達达 滿满 準准 價价 說说 設设 辦办 務务 費费 購购 構构 產产 經经 濟济 協协 調调 責责 門门 據据 應应 別别 雜杂 稱称 萬万 當当 無无 劃划 區区 縣县 發发 開开 關关 與与 為为 對对 個个 時时 間间 會会 現现 進进 過过 還还 點点 從从 處处 況况 態态 續续 號号 業业 織织 組组 記记 計计 證证 論论 議议 護护 農农 險险 戶户 訓训 練练 導导 專专 網网 審审 驗验 補补 減减 勞劳 醫医 藥药 衛卫 環环 廣广 報报 錄录 類类 顯显 響响 線线 維维 範范 節节 約约 細细 終终 給给 統统 絡络 繼继 齊齐 歸归 覽览 標标 衝冲 復复 覈核 適适 備备 註注 舊旧 擔担 貸贷 獎奖 創创 讓让 勢势 擴扩 裝装 規规 則则 觀观 貨货 銷销 償偿 債债 稅税 幣币 賬账 帳账 齡龄 災灾 廳厅 鄉乡 鎮镇 區区 縣县 職职"
+).split()})
 
 
 def label(text: str) -> str:
@@ -233,7 +230,8 @@ class _TableReader:
         if header is None:
             return {}
         for i in range(header[0] + 1, min(header[0] + 3, self.end)):
-            texts = [cell for cell in self.rows[i] if cell.text and not label(cell.text).startswith("绩效指标")]
+            texts = [cell for cell in self.rows[i]
+                     if cell.text and label(cell.text) not in ("绩效指标", "年度总体目标", "总体目标")]
             if texts:
                 goals = {"expected": self.keep(("goals", "expected"), texts[0])}
                 if len(texts) > 1:

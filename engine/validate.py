@@ -412,8 +412,10 @@ _MISSING = object()
 def read_input(spec: InputSpec, data: Any) -> Any:
     """The typed value of one input, or ValueProblem naming what is missing or wrong."""
     raw = _get(data, spec.source, _MISSING)
+    if raw is _MISSING and not spec.required:
+        return None  # not supplied at all: checks that need it are skipped, scores that need it fail
     if raw is _MISSING or is_blank(raw):
-        if raw is _MISSING and spec.required:
+        if raw is _MISSING:
             raise ValueProblem(f"缺少输入“{spec.label}”（{format_path(spec.source)}）", "案例须填写此项")
         if spec.blank == "zero" and spec.numeric:
             return Decimal(0)
