@@ -19,7 +19,8 @@ from engine.validate import bind_case
 
 from conftest import PROJECT_SCHEME, ROOT, ZHANYI_PROJECTS
 
-SEED = ROOT.parent / "shared" / "seeds" / "000_9a5c883a7752c8ed.txt"
+SEED = ROOT / "tests" / "data" / "seeds" / "000_9a5c883a7752c8ed.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seeds" / "000_9a5c883a7752c8ed.txt"
 DEPARTMENT_SCHEME = ROOT / "schemes" / "department-self-eval" / "2023.yaml"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -37,6 +38,12 @@ def score_imported(case, scheme):
 
 
 # ------------------------------------------------------------------ the seed ----------
+
+
+def test_the_test_copy_of_the_seed_is_the_shared_one():
+    if SHARED_SEED.exists():  # CI has ../shared beside the checkout; a bare clone has only the copy
+        assert SEED.read_bytes() == SHARED_SEED.read_bytes()
+    assert SEED.read_bytes().count("项目支出绩效自评表".encode()) == 7
 
 
 def test_the_seed_yields_eight_cases_that_score_like_the_hand_written_ones():
