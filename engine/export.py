@@ -190,7 +190,8 @@ def render_html(result: Result, case: CaseData | None = None) -> str:
     places = result.places
     body = [f"<h1>{html.escape(_title(result))}</h1>",
             f'<p class="scheme">评价方案：{html.escape(result.scheme["title"])}（{html.escape(str(result.scheme["id"]))} '
-            f'{result.scheme["fiscal_year"]}）</p>', "<table>"]
+            f'{result.scheme["fiscal_year"]}）</p>', "<table>",
+            "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in (11, 11, 15, 6, 9, 7, 9, 7, 8, 17)) + "</colgroup>"]
     for row in official_cells(result, case):
         cells = []
         for text, colspan, rowspan, style in row:
