@@ -204,6 +204,48 @@ def check(files: tuple[str, ...], scheme_file: str | None) -> None:
 
 
 @main.command()
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="结果文件：.csv、.xlsx、.jsonl（每个案例的完整结果）或 .html（汇总页）")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="并行进程数（默认为全部 CPU 核）")
+@click.option("--force", is_flag=True, help="覆盖已存在的结果文件")
+def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | None, force: bool) -> None:
+    """批量计分：INPUT 为案例文件、文件夹、.jsonl（每行一个案例）或可导入的自评表（.txt/.tsv/.csv/.xlsx）。
+
+    出错的案例逐个报告（文件、行、原因）并跳过，其余照常计分；有出错时退出码为 1。结果写完整后才替换结果文件。
+    """
+    from . import batch as batching
+
+    def action() -> int:
+        show_progress = sys.stderr.isatty()
+        bar = click.progressbar(length=batching.count_items(list(inputs)), label="计分", file=sys.stderr) \
+            if show_progress else None
+
+        def report_error(record: dict) -> None:
+            if record["error"] is not None:
+                message = record["error"].splitlines()[0]
+                click.echo(("\n" if show_progress else "") + message, err=True)
+
+        if bar is not None:
+            bar.__enter__()
+        try:
+            outcome = batching.run_batch(scheme_file, list(inputs), output, jobs=jobs, force=force,
+                                         on_record=report_error, progress=bar.update if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        click.echo(outcome.summary.render(), nl=False)
+        click.echo(f"结果已写入 {outcome.output}")
+        if outcome.summary.errors:
+            click.echo(f"{outcome.summary.errors} 个案例出错未计分", err=True)
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    _guarded(action)
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["scheme", "case", "test"]))
 def schema(kind: str) -> None:
     """输出方案（scheme）、案例（case）或测试文件（test）的 JSON Schema，供编辑器补全和检查。"""

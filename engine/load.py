@@ -8,8 +8,9 @@ of silently keeping the last one, and alias expansion is bounded.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -17,18 +18,41 @@ import yaml
 
 from .errors import EngineError, Location, Path, Problem
 
-try:
-    _Composer = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Composer = yaml.SafeLoader
+_PLAIN = "?"  # the tag our composer gives every scalar without an explicit one
+
+
+class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser and composer when PyYAML has them
+    """Composes nodes with positions but leaves scalars untyped: the builder types them itself.
+
+    PyYAML's own tag resolution runs a list of regular expressions in Python for every scalar,
+    which costs more than parsing; and its YAML 1.1 rules read yes/no/on/off as booleans and 0123 as
+    octal, which is never what a finance clerk means.
+    """
+
+    def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
+        if kind is yaml.ScalarNode:
+            return _PLAIN
+        return _TAG + ("map" if kind is yaml.MappingNode else "seq")
+
+    def descend_resolver(self, current_node, current_index):  # noqa: ANN001 - no path resolvers are used
+        return None
+
+    def ascend_resolver(self):
+        return None
+
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 100
 
 _TAG = "tag:yaml.org,2002:"
-_TRUE = {"true", "True", "TRUE"}
-_FALSE = {"false", "False", "FALSE"}
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_NUMBER_START = frozenset("0123456789+-.")
+_INTEGER = re.compile(r"^[-+]?[0-9][0-9_]*$")
+_DECIMAL = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$")
+_NOT_FINITE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
@@ -183,9 +207,12 @@ class _Builder:
 
     def _merged_pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
         """Resolve `<<: *anchor` merge keys; explicit keys win over merged ones."""
+        pairs = node.value
+        if not any(_is_merge_key(key) for key, _ in pairs):
+            return pairs
         explicit, merged = [], []
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+        for key_node, value_node in pairs:
+            if _is_merge_key(key_node):
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source_node in sources:
                     if isinstance(source_node, yaml.MappingNode):
@@ -206,31 +233,40 @@ class _Builder:
         if not isinstance(node, yaml.ScalarNode):
             return None
         tag, text = node.tag, node.value
-        if tag == _TAG + "str" or node.style in ("'", '"', "|", ">"):
+        if tag == _PLAIN:
+            return text if node.style else self._plain(node, path)
+        if tag == _TAG + "str":
             return text
-        if tag == _TAG + "null":
-            return None
-        if tag == _TAG + "bool":
-            # YAML 1.1 also reads yes/no/on/off as booleans; keep those as the words written.
-            return True if text in _TRUE else False if text in _FALSE else text
-        if tag == _TAG + "int":
-            digits = text.replace("_", "")
-            try:
-                return int(digits, 10)
-            except ValueError:
-                return text  # octal, hex or sexagesimal forms are not numbers staff mean
-        if tag == _TAG + "float":
-            lowered = text.lower()
-            if "inf" in lowered or "nan" in lowered:
-                self.problems.append(Problem(
-                    f"不接受无穷大或非数值（{text}）", self._location(node), path, code="not-finite"))
-                return None
-            try:
-                return Decimal(text.replace("_", ""))
-            except InvalidOperation:
-                return text
+        if tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
+            value = self._plain(node, path)  # an explicit !!int and the like: read the text the same way
+            return value
         if tag.startswith(_TAG):
             return text  # timestamps, binary and the like stay as the text written
         self.problems.append(Problem(
             f"不支持的 YAML 标签 {tag}", self._location(node), path, code="bad-tag"))
         return None
+
+    def _plain(self, node: yaml.ScalarNode, path: Path) -> Any:
+        """A plain scalar as YAML 1.2's core schema reads it, with decimals kept exact."""
+        text = node.value
+        if text in _NULL:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if text[0] in _NUMBER_START:
+            if _INTEGER.match(text):
+                return int(text.replace("_", ""))
+            if _DECIMAL.match(text):
+                return Decimal(text.replace("_", ""))
+            if _NOT_FINITE.match(text):
+                self.problems.append(Problem(
+                    f"不接受无穷大或非数值（{text}）", self._location(node), path, code="not-finite"))
+                return None
+        return text
+
+
+def _is_merge_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.value == "<<" and not node.style and node.tag in (
+        _PLAIN, _TAG + "merge")
