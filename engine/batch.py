@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .errors import EngineError, Location, Problem
 from .files import OutputError, _same_file
+from .quantities import round_half_up
 
 CASE_SUFFIXES = (".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl",)
@@ -85,7 +86,7 @@ def score_item(item: tuple[str, int | None]) -> list[dict[str, Any]]:
     try:
         documents = _documents(path, line)
     except EngineError as error:
-        return [_error_record(path, line, error.problems)]
+        return [_error_record(f"{path}:{line}" if line is not None else path, line, error.problems)]
     records = []
     for label, document in documents:
         try:
@@ -110,7 +111,9 @@ def _documents(path: str, line: int | None) -> list[tuple[str, Any]]:
         try:
             data = json.loads(text, parse_float=Decimal)
         except ValueError as exc:
-            raise LoadError(Problem(f"这一行不是有效的 JSON：{exc}", Location(path, line), code="bad-json")) from None
+            column = getattr(exc, "colno", None)
+            raise LoadError(Problem(f"这一行不是有效的 JSON：{getattr(exc, 'msg', exc)}", Location(path, line, column),
+                                    code="bad-json")) from None
         return [(f"{path}:{line}", Document(path, data, {(): (line, 1)}))]
     if suffix in TABLE_SUFFIXES:
         from .importer import case_document, import_tables
@@ -191,7 +194,7 @@ class Summary:
 
     @property
     def mean(self) -> Decimal | None:
-        return (self.total_sum / self.cases).quantize(Decimal("0.01")) if self.cases else None
+        return round_half_up(self.total_sum / self.cases, 2) if self.cases else None
 
     def top_losses(self, count: int = 10) -> list[tuple[str, Decimal, int]]:
         ranked = sorted(self.losses.items(), key=lambda item: (-item[1][0], item[0]))
