@@ -35,32 +35,41 @@ MAX_LISTED = 200  # cases listed by name in the summary (the count is always exa
 
 def work_items(paths: Iterable[str | Path]) -> Iterator[tuple[str, int | None]]:
     """(file, line) for every case: one item per case file or table file, one per line of a .jsonl."""
-    for path in map(Path, paths):
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                if found.is_file() and _wanted(found):
-                    yield from _items_of(found)
+    for path in map(str, paths):
+        if os.path.isdir(path):
+            yield from _folder_items(path)
         else:
             yield from _items_of(path)
 
 
-def _wanted(path: Path) -> bool:
-    name = path.name.lower()
-    return not name.endswith(".test.yaml") and not name.startswith(".") and path.suffix.lower() in (
+def _folder_items(folder: str) -> Iterator[tuple[str, int | None]]:
+    """Files in name order, folder by folder; only names are held, never a list of Path objects."""
+    entries = sorted(os.listdir(folder))
+    for name in entries:
+        full = os.path.join(folder, name)
+        if os.path.isdir(full):
+            yield from _folder_items(full)
+        elif _wanted(name):
+            yield from _items_of(full)
+
+
+def _wanted(name: str) -> bool:
+    lowered = name.lower()
+    return not lowered.endswith(".test.yaml") and not lowered.startswith(".") and os.path.splitext(lowered)[1] in (
         CASE_SUFFIXES + LINES_SUFFIXES + TABLE_SUFFIXES)
 
 
-def _items_of(path: Path) -> Iterator[tuple[str, int | None]]:
-    if path.suffix.lower() in LINES_SUFFIXES:
+def _items_of(path: str) -> Iterator[tuple[str, int | None]]:
+    if os.path.splitext(path)[1].lower() in LINES_SUFFIXES:
         try:
-            with path.open("rb") as stream:
+            with open(path, "rb") as stream:
                 for number, line in enumerate(stream, 1):
                     if line.strip():
-                        yield str(path), number
+                        yield path, number
         except OSError:
-            yield str(path), None  # reported as unreadable by the worker
+            yield path, None  # reported as unreadable by the worker
     else:
-        yield str(path), None
+        yield path, None
 
 
 # ------------------------------------------------------------------ scoring one item -----
