@@ -227,6 +227,9 @@ def import_file(path: str | Path, output: str | Path | None = None, force: bool 
     """Import the official tables in `path` as case YAML: [(target file or "", text)], written when `output` is given."""
     from .importer import case_yaml, import_tables, suggested_file_name
 
+    if output is not None and Path(output).exists() and Path(output).is_file() and Path(output).samefile(path):
+        raise CaseError(Problem("不能把结果写到输入文件上，否则原文件会丢失", Location(str(output)),
+                                hint="请换一个输出文件名或文件夹", code="output-is-input"))
     cases = import_tables(str(path))
     if output is None:
         return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml"))) for case in cases]

@@ -118,7 +118,7 @@ def _documents(path: str, line: int | None) -> list[tuple[str, Any]]:
                 if number == line:
                     break
         try:
-            data = json.loads(text, parse_float=Decimal)
+            data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
         except ValueError as exc:
             column = getattr(exc, "colno", None)
             raise LoadError(Problem(f"这一行不是有效的 JSON：{getattr(exc, 'msg', exc)}", Location(path, line, column),
@@ -129,6 +129,10 @@ def _documents(path: str, line: int | None) -> list[tuple[str, Any]]:
 
         return [(f"{path}［{case.name}］", case_document(case)) for case in import_tables(path)]
     return [(path, load_document(path))]
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"不接受 {name}（无穷大或非数值）")
 
 
 def _record(label: str, path: str, line: int | None, result: Any) -> dict[str, Any]:
@@ -378,10 +382,13 @@ def run_batch(scheme_path: str | Path, inputs: list[str | Path], output: str | P
             if progress is not None:
                 progress(1)
         writer.finish(summary)
-    except BaseException:
+    except BaseException as error:
         file = getattr(writer, "file", None)
         if file is not None:
             file.abandon()
+        if isinstance(error, OSError):
+            raise OutputError(Problem(f"写结果文件失败：{error.strerror or error}；未留下不完整的结果文件，原有文件未改动",
+                                      Location(str(target)), code="output-failed")) from None
         raise
     return BatchOutcome(summary, str(target))
 

@@ -41,8 +41,11 @@ def write_atomic(path: str | Path, content: str | bytes, *, force: bool = False,
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(Problem(f"写文件失败：{error.strerror or error}；原文件未改动", Location(str(target)),
+                                      code="output-failed")) from None
         raise
 
 

@@ -281,10 +281,17 @@ class _Checker:
 
     def __init__(self, text: str, known_names: frozenset[str]):
         self.text = text
+        self.lines = [line.encode("utf-8") for line in text.splitlines()] or [b""]
         self.known_names = known_names
         self.names_used: list[str] = []
         self.constants: dict[str, Decimal] = {}
         self.node_count = 0
+
+    def _written(self, node: ast.AST) -> str | None:
+        """The literal as typed (ast.get_source_segment, without re-splitting the text per literal)."""
+        if node.lineno != node.end_lineno:
+            return ast.get_source_segment(self.text, node)
+        return self.lines[node.lineno - 1][node.col_offset:node.end_col_offset].decode("utf-8")
 
     def fail(self, node: ast.AST, message: str, hint: str | None = None, code: str = "formula-refused") -> FormulaError:
         return FormulaError(message, self._offset(node), hint, code)
@@ -313,7 +320,7 @@ class _Checker:
         if isinstance(value, bool):
             return ast.Constant(value)
         if isinstance(value, (int, float)):
-            written = ast.get_source_segment(self.text, node) or repr(value)
+            written = self._written(node) or repr(value)
             digits = sum(ch.isdigit() for ch in written)
             if digits > MAX_LITERAL_DIGITS:
                 raise self.fail(node, f"数字过长（{digits} 位，上限 {MAX_LITERAL_DIGITS}）", code="formula-too-long")

@@ -42,7 +42,7 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser 
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 MAX_DEPTH = 100
 
 _TAG = "tag:yaml.org,2002:"
@@ -100,10 +100,11 @@ def load_document(file: str | FsPath) -> Document:
 
 def parse_document(raw: bytes | str, source: str = "<输入>") -> Document:
     text = raw if isinstance(raw, str) else _decode(raw, source)
+    _refuse_deep_flow(text, source)
     try:
         root = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
-        raise LoadError(_syntax_problem(exc, source)) from None
+        raise LoadError(_syntax_problem(exc, source, text)) from None
     except yaml.YAMLError as exc:
         raise LoadError(Problem(f"YAML 无法解析：{exc}", Location(source), code="yaml-syntax")) from None
     except RecursionError:
@@ -138,6 +139,27 @@ def _decode(raw: bytes, source: str) -> str:
                 hint="请用文本编辑器另存为 UTF-8 编码", code="encoding")) from None
 
 
+_BRACKETS_ONLY = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def _refuse_deep_flow(text: str, source: str) -> None:
+    """Refuse [[[[…]]]] nested past MAX_DEPTH before the C parser sees it: it recurses without a limit.
+
+    Counting the levels by peeling off innermost bracket pairs keeps the check in C-speed regular
+    expressions; brackets inside quoted text count too, which only makes the check stricter.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    brackets = _BRACKETS_ONLY.sub("", text)
+    for _ in range(MAX_DEPTH + 1):
+        brackets, removed = _INNERMOST_PAIR.subn("", brackets)
+        if not removed:
+            return
+    raise LoadError(Problem(f"YAML 嵌套过深（方括号或花括号超过 {MAX_DEPTH} 层）", Location(source, 1, 1),
+                            code="yaml-too-deep"))
+
+
 _SYNTAX_HINTS = {
     "tab character": "YAML 不允许用制表符（Tab）缩进，请改用空格",
     "found character '\\t'": "YAML 不允许用制表符（Tab）缩进，请改用空格",
@@ -147,11 +169,15 @@ _SYNTAX_HINTS = {
 }
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
     detail = exc.problem or exc.context or "语法错误"
     hint = next((h for key, h in _SYNTAX_HINTS.items() if key in str(detail)), None)
+    if mark is not None and hint is None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        if "\t" in line[: mark.column + 1]:
+            hint = _SYNTAX_HINTS["tab character"]
     return Problem(f"YAML 语法错误：{detail}", location, hint=hint, code="yaml-syntax")
 
 
@@ -163,6 +189,7 @@ class _Builder:
         self.positions: dict[Path, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.node_count = 0
+        self.merged: dict[int, list] = {}  # merge results by node, so `<<: [*a, *a]` chains don't recompute
 
     def build(self, node: yaml.Node, path: Path = (), depth: int = 0) -> Any:
         self.node_count += 1
@@ -210,6 +237,8 @@ class _Builder:
         pairs = node.value
         if not any(_is_merge_key(key) for key, _ in pairs):
             return pairs
+        if id(node) in self.merged:
+            return self.merged[id(node)]
         explicit, merged = [], []
         for key_node, value_node in pairs:
             if _is_merge_key(key_node):
@@ -217,6 +246,9 @@ class _Builder:
                 for source_node in sources:
                     if isinstance(source_node, yaml.MappingNode):
                         merged.extend(self._merged_pairs(source_node))
+                        if len(merged) > MAX_NODES:
+                            raise LoadError(Problem(f"合并键 << 展开过大（超过 {MAX_NODES:,} 项）",
+                                                    self._location(node), code="yaml-too-large"))
                     else:
                         self.problems.append(Problem("合并键 << 只能引用映射", self._location(source_node), code="bad-merge"))
             else:
@@ -227,7 +259,8 @@ class _Builder:
             if key_node.value not in taken:
                 taken.add(key_node.value)
                 kept.append((key_node, value_node))
-        return kept + explicit
+        self.merged[id(node)] = kept + explicit
+        return self.merged[id(node)]
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -238,10 +271,9 @@ class _Builder:
         if tag == _TAG + "str":
             return text
         if tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
-            value = self._plain(node, path)  # an explicit !!int and the like: read the text the same way
-            return value
-        if tag.startswith(_TAG):
-            return text  # timestamps, binary and the like stay as the text written
+            return self._plain(node, path)  # an explicit !!int and the like: read the text the same way
+        if tag == _TAG + "timestamp":
+            return text
         self.problems.append(Problem(
             f"不支持的 YAML 标签 {tag}", self._location(node), path, code="bad-tag"))
         return None
