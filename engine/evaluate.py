@@ -62,6 +62,7 @@ class _Evaluation:
         self.problems: list[Problem] = []
         self.records: list[tuple] = []  # IndicatorResult fields; materialized only when asked for
         self.quantum = scheme.quantum
+        self.failed: set[str] = set()  # derived values whose formula could not be computed
 
     def run(self, with_checks: bool) -> Result:
         scheme = self.scheme
@@ -105,6 +106,8 @@ class _Evaluation:
                 value = round_half_up(value, derived.places)
             # A 'not applicable' derived value stays a signal, so whatever uses it is not applicable too.
             self.values[derived.name] = None if isinstance(value, _Absent) else value
+            if isinstance(value, _Absent) and not value.missing:
+                self.failed.add(derived.name)  # its error is reported once, not again by everything using it
 
     def formula_value(self, formula: Formula, location: Location, what: str, allow_na: bool = False) -> Any:
         if formula.constant is not None:
@@ -118,7 +121,7 @@ class _Evaluation:
         for name in formula.names:
             value = values.get(name)
             if value is None:
-                return _Absent([n for n in formula.names if values.get(n) is None])
+                return _Absent([n for n in formula.names if values.get(n) is None and n not in self.failed])
             if value.__class__ is NotApplicable:  # what it depends on does not apply, so neither does it
                 return value if allow_na else _Absent([])
         try:

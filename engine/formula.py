@@ -14,6 +14,7 @@ import ast
 import decimal
 import difflib
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from types import CodeType
@@ -219,7 +220,9 @@ def compile_formula(source: Any, known_names: Collection[str]) -> Formula:
     if not text:
         raise FormulaError("公式为空")
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # Python's own warnings about odd literals would reach the terminal
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0) if exc.lineno in (None, 1) else _offset_of(text, exc.lineno, exc.offset)
         raise FormulaError(f"公式语法错误：{_syntax_message(exc)}", offset, code="formula-syntax") from None

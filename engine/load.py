@@ -105,14 +105,20 @@ def parse_document(raw: bytes | str, source: str = "<输入>") -> Document:
         root = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
         raise LoadError(_syntax_problem(exc, source, text)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        raise LoadError(Problem(f"含有不允许的控制字符（#x{exc.character:04X}）", Location(source, line, column),
+                                hint="可能是从别处复制来的隐藏字符，删去即可", code="yaml-control-character")) from None
     except yaml.YAMLError as exc:
-        raise LoadError(Problem(f"YAML 无法解析：{exc}", Location(source), code="yaml-syntax")) from None
+        raise LoadError(Problem(f"YAML 无法解析：{exc}", Location(source, 1, 1), code="yaml-syntax")) from None
     except RecursionError:
         raise LoadError(Problem(f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）", Location(source), code="yaml-too-deep")) from None
     builder = _Builder(source)
     data = builder.build(root) if root is not None else None
     if builder.problems:
         raise LoadError(builder.problems)
+    builder.positions.setdefault((), (1, 1))  # an empty document is still somewhere: its first line
     return Document(source, data, builder.positions)
 
 

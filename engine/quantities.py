@@ -23,7 +23,10 @@ _UNIT_FAMILIES = {
 }
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
-_MAX_DIGITS = 40  # no budget figure has more; refuses million-digit literals cheaply
+# No figure in a budget table has more: 10^16 万元 is beyond any budget, and 12 decimals beyond any
+# rate. Keeping figures this size also keeps every sum and product exact in 28-digit arithmetic.
+_MAX_INTEGER_DIGITS = 16
+_MAX_DECIMALS = 12
 
 _NATURES = {
     "≥": "≥", ">=": "≥", "≧": "≥", "⩾": "≥", ">": "≥", "正向": "≥", "不低于": "≥", "大于等于": "≥", "不少于": "≥",
@@ -70,11 +73,9 @@ def parse_number(value: object, unit: str | None = None) -> Decimal | None:
     if isinstance(value, bool):
         raise ValueProblem(f"应为数字，实际为 {'是' if value else '否'}（布尔值）")
     if isinstance(value, int):
-        return Decimal(value)
+        return check_magnitude(Decimal(value))
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueProblem(f"不接受无穷大或非数值（{value}）")
-        return value
+        return check_magnitude(value)
     if isinstance(value, float):
         raise ValueProblem("内部错误：数值以浮点数传入，精度可能已丢失", "请直接传入文字或 Decimal")
     if not isinstance(value, str):
@@ -84,13 +85,25 @@ def parse_number(value: object, unit: str | None = None) -> Decimal | None:
     if not match:
         raise ValueProblem(f"应为数字，实际为“{value}”", "只写阿拉伯数字，可带单位，如 38.50 或 38.50万元")
     digits, written_unit = match.groups()
-    if len(digits) > _MAX_DIGITS:
-        raise ValueProblem(f"数字过长（{len(digits)} 位）")
+    if len(digits) > 60:
+        raise ValueProblem(f"数字过长（{len(digits)} 个字符）")
     try:
         number = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise ValueProblem(f"应为数字，实际为“{value}”") from None
-    return convert_unit(number, normalize_unit(written_unit), normalize_unit(unit))
+    return convert_unit(check_magnitude(number), normalize_unit(written_unit), normalize_unit(unit))
+
+
+def check_magnitude(number: Decimal) -> Decimal:
+    """The number, if a budget table could hold it: at most 16 digits before the point and 12 after."""
+    if not number.is_finite():
+        raise ValueProblem(f"不接受无穷大或非数值（{number}）")
+    if number and number.adjusted() >= _MAX_INTEGER_DIGITS:
+        raise ValueProblem(f"数值过大（{number:.6E}）", f"整数部分最多 {_MAX_INTEGER_DIGITS} 位")
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > _MAX_DECIMALS:
+        raise ValueProblem(f"小数位数过多（{-exponent} 位）", f"最多 {_MAX_DECIMALS} 位小数")
+    return number
 
 
 def convert_unit(number: Decimal, written: str | None, expected: str | None) -> Decimal:

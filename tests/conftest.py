@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,16 @@ from engine.load import load_document
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_SCHEME = ROOT / "schemes" / "project-self-eval" / "2023.yaml"
 ZHANYI_PROJECTS = sorted((ROOT / "cases" / "zhanyi-2023" / "projects").glob("*.yaml"))
+
+
+FUZZ: Counter = Counter()  # filled by tests/test_fuzz.py, reported at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FUZZ["inputs"]:
+        terminalreporter.write_line(
+            f"fuzz: {FUZZ['inputs']:,} inputs tried, {FUZZ['located errors']:,} located errors, "
+            f"{FUZZ['results']:,} results, {FUZZ['tracebacks']} tracebacks")
 
 
 def pytest_addoption(parser):
