@@ -328,10 +328,7 @@ class _Evaluation:
     def _row_check(self, check: Check, details: list[str], checked: int) -> CheckResult:
         if not checked:
             return CheckResult(check.id, check.name, "skipped", f"{check.name}：原表未填得分，未核对")
-        if details:
-            return CheckResult(check.id, check.name, "failed",
-                               f"{check.message or check.name}：{len(details)} 行不符", tuple(details))
-        return CheckResult(check.id, check.name, "passed", check.name)
+        return _findings(check, details, "行不符")
 
     def check_row_scores_match(self, check: Check) -> CheckResult:
         details, checked = [], 0
@@ -367,10 +364,7 @@ class _Evaluation:
             elif "over_completion" in result.flags:
                 details.append(f"{row.location}: “{row.name}”完成值 {plain_number(row.actual)} 达到指标值 "
                                f"{plain_number(row.target)} 的 {plain_number(self.scheme.over_completion)}% 以上，须说明偏差原因")
-        if details:
-            return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{len(details)} 行缺少说明",
-                               tuple(details))
-        return CheckResult(check.id, check.name, "passed", check.name)
+        return _findings(check, details, "行缺少说明")
 
     def check_percent_scale(self, check: Check) -> CheckResult:
         details = []
@@ -379,10 +373,15 @@ class _Evaluation:
                 if row.actual <= Decimal("1.5") < row.target:
                     details.append(f"{row.location}: “{row.name}”实际完成值 {plain_number(row.actual)}%，"
                                    f"指标值 {plain_number(row.target)}%：疑似把百分数写成了小数")
-        if details:
-            return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{len(details)} 行存疑",
-                               tuple(details))
-        return CheckResult(check.id, check.name, "passed", check.name)
+        return _findings(check, details, "行存疑")
+
+
+def _findings(check: Check, details: list[str], what: str) -> CheckResult:
+    """Passed, or failed with one detail line per offending row and their count in the message."""
+    if details:
+        return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{len(details)} {what}",
+                           tuple(details))
+    return CheckResult(check.id, check.name, "passed", check.name)
 
 
 def _plain_value(value: Any) -> Any:

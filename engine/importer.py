@@ -128,6 +128,21 @@ def _find(rows: list[list[Cell]], start: int, end: int, *words: str) -> tuple[in
     return None
 
 
+def _map_columns(header_rows: list[list[Cell]], vocabulary: list) -> dict[int, str]:
+    """column -> field, from header rows in order of precedence; each field is taken once."""
+    columns: dict[int, str] = {}
+    for row in header_rows:
+        for j, cell in enumerate(row):
+            text = label(cell.text)
+            if j in columns or not text:
+                continue
+            for words, key in vocabulary:
+                if any(word in text for word in words) and key not in columns.values():
+                    columns[j] = key
+                    break
+    return columns
+
+
 def _after(row: list[Cell], column: int) -> Cell | None:
     """The first non-empty cell right of `column`."""
     return next((cell for cell in row[column + 1:] if cell.text), None)
@@ -245,17 +260,9 @@ class _TableReader:
             raise _Missing("没有找到绩效指标表头（一级指标、二级指标、三级指标……）",
                            "表头须有“一级指标”，以及“三级指标”或“指标名称”、“指标值”、“实际完成值”")
         row_index = found[0]
-        columns: dict[int, str] = {}
-        rows = [self.rows[row_index]] + ([self.rows[row_index - 1]] if row_index > self.start else [])
-        for row in rows:  # the lower header row wins; the one above fills columns it leaves blank
-            for j, cell in enumerate(row):
-                text = label(cell.text)
-                if j in columns or not text:
-                    continue
-                for words, key in _INDICATOR_COLUMNS:
-                    if any(word in text for word in words) and key not in columns.values():
-                        columns[j] = key
-                        break
+        # The lower header row wins; the one above (年度指标值 over 性质 / 指标值 / 单位) fills the rest.
+        above = [self.rows[row_index - 1]] if row_index > self.start else []
+        columns = _map_columns([self.rows[row_index]] + above, _INDICATOR_COLUMNS)
         missing = [name for name, key in (("三级指标", "name"), ("指标值", "target"), ("实际完成值", "actual"))
                    if key not in columns.values()]
         if missing:
@@ -388,16 +395,8 @@ class _TableReader:
         header = _find(self.rows, self.start, self.end, "任务名称")
         if header is None:
             raise _Missing("没有找到“部门年度重点工作任务”表头（任务名称、批复金额……）")
-        columns: dict[int, str] = {}
-        for row in (self.rows[header[0] + 1], self.rows[header[0]]):
-            for j, cell in enumerate(row):
-                text = label(cell.text)
-                if j in columns or not text:
-                    continue
-                for words, key in _TASK_COLUMNS:
-                    if any(word in text for word in words) and key not in columns.values():
-                        columns[j] = key
-                        break
+        # 批复金额 spans 总额 / 财政拨款 / 其他资金 on the row below, which is read first.
+        columns = _map_columns([self.rows[header[0] + 1], self.rows[header[0]]], _TASK_COLUMNS)
         tasks = []
         for i in range(header[0] + 2, self.end):
             cells = self.rows[i]

@@ -80,6 +80,11 @@ _MET_WITH_OVER_COMPLETION = """\
     if $over is not None and B * HUNDRED >= A * $over:
         flags = flags + OVER_COMPLETION
 """
+_SHORT_OF_TARGET = """\
+else:
+    raw = B / A * W
+    branch = "not_met"
+"""
 _ZERO_TARGET_MUST_NOT_HAPPEN = """\
     if B <= ZERO:
         raw = W
@@ -170,11 +175,7 @@ if A == ZERO:
     branch = "zero_target_any"
     flags = flags + ZERO_TARGET
 elif B >= A:
-""" + _MET_WITH_OVER_COMPLETION + """\
-else:
-    raw = B / A * W
-    branch = "not_met"
-"""
+""" + _MET_WITH_OVER_COMPLETION + _SHORT_OF_TARGET
 
 
 @dataclass(frozen=True)
@@ -192,12 +193,8 @@ class Equal(_Rule):
         return ("met", "not_met", "zero_target_met", "zero_target_missed")
 
     def snippet(self) -> str:
-        return _NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + "elif B >= A:\n" \
-            + _MET_WITH_OVER_COMPLETION + """\
-else:
-    raw = B / A * W
-    branch = "not_met"
-"""
+        return (_NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + "elif B >= A:\n"
+                + _MET_WITH_OVER_COMPLETION + _SHORT_OF_TARGET)
 
 
 @dataclass(frozen=True)
