@@ -14,7 +14,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from .model import CaseData, GroupResult, IndicatorResult, Result
+from .model import CaseData, IndicatorResult, Result
 from .quantities import fixed, is_blank, parse_number, plain_number, ValueProblem
 
 _FUNDS_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried_over", "上年结转资金"),

@@ -15,7 +15,8 @@ from typing import Any
 
 from .errors import EngineError, Location, Path, Problem
 from .grid import Cell, Grid, read_grids
-from .quantities import is_blank, normalize_text, split_operator
+from .load import Document
+from .quantities import normalize_text, split_operator
 
 # Traditional forms of the characters that appear in the tables' labels (and the grade 優).
 _TRADITIONAL = str.maketrans({pair[0]: pair[1] for pair in (
@@ -537,10 +538,8 @@ def case_yaml(case: ImportedCase, schema_path: str = "../../schemas/case.schema.
     return "\n".join(lines) + "\n"
 
 
-def case_document(case: ImportedCase) -> "Document":
+def case_document(case: ImportedCase) -> Document:
     """The imported case as a document whose positions are the cells of the original table."""
-    from .load import Document
-
     positions = {path: (cell.line, cell.column or None, cell.place or case.source) for path, cell in case.provenance.items()}
     positions.setdefault((), (case.provenance[("name",)].line if ("name",) in case.provenance else 1, None, case.source))
     return Document(case.source, case.data, positions)

@@ -196,7 +196,7 @@ def _nodes(document: Document, path: Path) -> list[_Node]:
     for part in path:
         value = value[part]
     nodes = []
-    for i, item in enumerate(value or []):
+    for i in range(len(value or [])):
         data, positions = _subtree(document, path + (i,))
         children = None
         if isinstance(data, dict) and "children" in data:

@@ -289,7 +289,7 @@ def _check_bands(document: Document) -> list[Problem]:
             problems.append(document.problem(("qualitative_bands", edges[0][2], "min"), "定性分档应从 0 开始", code="band-gap"))
         if edges[-1][1] != 100:
             problems.append(document.problem(("qualitative_bands", edges[-1][2], "max"), "定性分档应到 100 为止", code="band-gap"))
-        for (low_a, high_a, i), (low_b, _, j) in zip(edges, edges[1:]):
+        for (_, high_a, _), (low_b, _, j) in zip(edges, edges[1:]):
             if high_a != low_b:
                 kind = "重叠" if high_a > low_b else "空缺"
                 problems.append(document.problem(
@@ -386,7 +386,7 @@ def _check_tiers(document: Document, tiers: list[dict], path: Path) -> Iterator[
         yield from problems
         if bound is not None:
             bounds.append((i, bound))
-    for i, tier in enumerate(tiers):
+    for i in range(len(tiers)):
         problems = []
         share = _number_at(document, path + (i, "share"), problems)
         yield from problems

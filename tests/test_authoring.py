@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import decimal
-from decimal import Decimal
 
 import simpleeval
 from hypothesis import HealthCheck, given, settings
