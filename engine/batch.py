@@ -222,6 +222,11 @@ class Summary:
             if top:
                 lines.append("失分最多的指标：" + "；".join(f"{key} 共失 {lost:.2f} 分（{n} 个案例）" for key, lost, n in top))
             lines.append(f"勾稽核对有不符的案例：{self.with_failed_checks} 个")
+            lowest = self.grades[-1]
+            if self.lowest_grade_cases:
+                shown = "、".join(f"{case}（{total}）" for case, total in self.lowest_grade_cases[:10])
+                more = self.grade_counts.get(lowest, 0) - min(10, len(self.lowest_grade_cases))
+                lines.append(f"等级为“{lowest}”的案例：{shown}" + (f" 等 {more} 个，见结果文件" if more > 0 else ""))
         return "\n".join(lines) + "\n"
 
 

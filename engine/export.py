@@ -296,6 +296,15 @@ def render_xlsx(result: Result, case: CaseData | None = None) -> bytes:
                     sheet.cell(r, c).border = border
             column += colspan
         row_number += 1
+    failed = [check for check in result.checks if check.status == "failed"]
+    if failed:  # beside the table, as the printed form has them; the full list is on the next sheet
+        row_number += 1
+        sheet.cell(row_number, 1).value = "勾稽核对不符（原表所填与其自身数字不一致，得分按规则计算）"
+        sheet.cell(row_number, 1).font = Font(bold=True, color="AA2222")
+        for text in [line for check in failed for line in (check.message, *check.details)]:
+            row_number += 1
+            sheet.cell(row_number, 1).value = text
+            sheet.merge_cells(start_row=row_number, start_column=1, end_row=row_number, end_column=10)
     for letter, width in zip("ABCDEFGHIJ", (12, 14, 22, 8, 10, 8, 11, 8, 9, 22)):
         sheet.column_dimensions[letter].width = width
     checks = workbook.create_sheet("勾稽核对")

@@ -148,3 +148,13 @@ def test_losses_are_summed_per_indicator(tmp_path):
     assert summary.top_losses() == [("效益指标（项目自带指标）", Decimal("6.67"), 1), ("预算执行率", Decimal("1.04"), 2)]
     assert summary.mean == Decimal("94.65")  # (89.81 + 99.48) / 2 = 94.645 → 94.65
     assert summary.histogram[17] == 1 and summary.histogram[19] == 1
+
+
+def test_the_summary_names_who_is_at_the_lowest_grade():
+    summary = batching.Summary(["优", "良", "中", "差"])
+    for name, total, grade in (("甲", "95.00", "优"), ("乙", "55.50", "差"), ("丙", "41.00", "差")):
+        summary.add({"case": name, "total": total, "grade": grade, "failed_checks": [], "error": None, "losses": []})
+    text = summary.render()
+    assert "等级：优 1，良 0，中 0，差 2" in text
+    assert "总分：平均 63.83，最低 41.00，最高 95.00" in text  # (95 + 55.5 + 41) / 3 = 63.833… → 63.83
+    assert "等级为“差”的案例：乙（55.50）、丙（41.00）" in text

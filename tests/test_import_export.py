@@ -362,3 +362,17 @@ def test_html_report_renders_in_a_real_browser(tmp_path):
     subprocess.run([browser, *flags, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri()],
                    capture_output=True, timeout=120)
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_xlsx_shows_the_failed_checks_beside_the_table(tmp_path):
+    # The published 得分 of 25 for a row that earns 30 must be listed under the table on the same sheet.
+    case = tmp_path / "wrong.yaml"
+    case.write_text(ZHANYI_PROJECTS[0].read_text(encoding="utf-8").replace(
+        "actual: 92, weight: 30, score: 30", "actual: 92, weight: 30, score: 25"), encoding="utf-8")
+    out = tmp_path / "wrong.xlsx"
+    assert invoke("score", PROJECT_SCHEME, case, "--format", "xlsx", "-o", out).exit_code == 0
+    texts = [c for row in openpyxl.load_workbook(out)["自评表"].iter_rows(values_only=True) for c in row if c]
+    assert "勾稽核对不符（原表所填与其自身数字不一致，得分按规则计算）" in texts
+    assert any("原表得分 25，按规则计算 30.00，相差 -5.00" in str(t) for t in texts)
+    again = import_tables(str(out))[0]  # the notes under the table do not disturb a re-import
+    assert again.data["reported"]["total"] == "100"
