@@ -6,6 +6,7 @@ names file, line, column and the path inside the document); 3 an internal error.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from typing import Callable
@@ -14,6 +15,7 @@ import click
 
 from . import api, report
 from .errors import EngineError
+from .formula import suggest
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -40,7 +42,51 @@ def _guarded(action: Callable[[], int], json_errors: bool = False) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ChineseGroup(click.Group):
+    """Click's own command-line mistakes (a missing argument, an unknown option) told in Chinese too."""
+
+    def main(self, *args, **kwargs):  # noqa: ANN002, ANN003 - click's signature
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("已中断", err=True)
+            sys.exit(130)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else "", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as error:
+            usage = error.ctx.get_usage() if getattr(error, "ctx", None) else ""
+            if usage:
+                click.echo(usage, err=True)
+            click.echo(f"命令行有误：{_usage_message(error)}", err=True)
+            command = error.ctx.command_path if getattr(error, "ctx", None) else "engine"
+            click.echo(f"（用 {command} --help 查看用法）", err=True)
+            sys.exit(EXIT_BAD_INPUT if isinstance(error, click.UsageError) else error.exit_code)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _usage_message(error: click.ClickException) -> str:
+    if isinstance(error, click.exceptions.MissingParameter):
+        name = error.param.human_readable_name if error.param else "参数"
+        return f"缺少 {name}"
+    if isinstance(error, click.exceptions.NoSuchOption):
+        close = f"；是否想写：{'、'.join(error.possibilities)}？" if error.possibilities else ""
+        return f"没有选项 {error.option_name}{close}"
+    if isinstance(error, click.exceptions.BadParameter):
+        name = (error.param.opts[0] if isinstance(error.param, click.Option) else error.param.human_readable_name) \
+            if error.param else "参数"
+        return f"{name} 的值不对（{error.message}）"
+    if isinstance(error, click.exceptions.BadOptionUsage):
+        return f"选项 {error.option_name} 用法不对（{error.message}）"
+    unknown = re.match(r"No such command '(.+?)'", error.format_message())
+    if unknown:
+        hint = suggest(unknown.group(1), list(main.commands))
+        return f"没有命令 {unknown.group(1)}" + (f"；{hint}" if hint else f"；可用：{'、'.join(main.commands)}")
+    return error.format_message()
+
+
+@click.group(cls=_ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="budget-eval-engine", prog_name="engine")
 def main() -> None:
     """预算绩效评价计分引擎：按 YAML 评价方案为绩效自评表计分。"""
@@ -211,8 +257,9 @@ def check(files: tuple[str, ...], scheme_file: str | None) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="并行进程数（默认为全部 CPU 核）")
 @click.option("--force", is_flag=True, help="覆盖已存在的结果文件")
 def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | None, force: bool) -> None:
-    """批量计分：INPUT 为案例文件、文件夹、.jsonl（每行一个案例）或可导入的自评表（.txt/.tsv/.csv/.xlsx）。
+    """批量计分，汇总等级、失分和核对结果。
 
+    INPUT 为案例文件、文件夹、.jsonl（每行一个案例）或可导入的自评表（.txt/.tsv/.csv/.xlsx）。
     出错的案例逐个报告（文件、行、原因）并跳过，其余照常计分；有出错时退出码为 1。结果写完整后才替换结果文件。
     """
     from . import batch as batching

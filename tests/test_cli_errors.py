@@ -142,3 +142,15 @@ def test_json_format_reports_errors_as_json(tmp_path):
     assert payload["kind"] == "case"
     assert payload["problems"][0]["path"] == "fiscal_year"
     assert payload["problems"][0]["line"] == line_of(case, "fiscal_year: 2022")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["score", "s.yaml"], "命令行有误：缺少 CASE"),
+    (["score", "s.yaml", "c.yaml", "--formt", "json"], "命令行有误：没有选项 --formt；是否想写：--format"),
+    (["score", "s.yaml", "c.yaml", "--format", "xml"], "命令行有误：--format 的值不对"),
+    (["scor"], "命令行有误：没有命令 scor；是否想写：score"),
+])
+def test_command_line_mistakes_are_told_in_chinese(args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.stderr and "--help 查看用法" in result.stderr
