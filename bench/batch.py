@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import synthetic_case  # noqa: E402
+from evaluation import synthetic_case  # noqa: E402
 
 SCHEME = ROOT / "schemes" / "project-self-eval" / "2023.yaml"
 CASE = ROOT / "cases" / "zhanyi-2023" / "projects" / "fire-insurance.yaml"
