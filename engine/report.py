@@ -15,6 +15,7 @@ from tabulate import tabulate
 from .errors import EngineError
 from .model import CheckResult, GroupResult, IndicatorResult, Result
 from .quantities import fixed, plain_number
+from .rules import FLAG_LABELS
 
 JSON_FORMAT_VERSION = 1
 _LEVEL_NAMES = "一二三四五六七八九"
@@ -153,7 +154,7 @@ def render_table(result: Result) -> str:
             indicator.unit or "",
             _figure(_figure_value(indicator.actual, indicator, places)),
             plain_number(indicator.weight),
-            fixed(indicator.score, places) + (" *" if indicator.not_applicable else ""),
+            fixed(indicator.score, places) + (" *" if indicator.not_applicable else "") + (" ※" if indicator.flags else ""),
         ])
     case, scheme = result.case, result.scheme
     table_name = _TABLE_NAMES.get(case.get("kind"), "绩效自评表")
@@ -174,6 +175,10 @@ def render_table(result: Result) -> str:
         lines += ["", "分项得分", subtotals]
     lines.append("")
     lines.append(f"总分 {fixed(result.total, places)} / {fixed(result.max_total, places)}　等级 {result.grade}")
+    flagged = [i for i in result.indicators if i.flags]
+    if flagged:
+        lines.append("※ 提示：" + "；".join(
+            f"{i.name}（{'、'.join(FLAG_LABELS.get(flag, flag) for flag in i.flags)}）" for i in flagged))
     if any(i.not_applicable for i in result.indicators):
         lines.append("* 不适用：" + "；".join(
             f"{i.name}（{'按满分计' if i.not_applicable == 'full_marks' else '分值已分给同级指标'}）"
@@ -217,8 +222,10 @@ def render_checks(checks: tuple[CheckResult, ...]) -> list[str]:
     for check in failed:
         lines.append(f"  ✗ {check.message}")
         lines.extend(f"      {detail}" for detail in check.details)
-    for check in skipped:
-        lines.append(f"  – {check.message}")
+    if len(skipped) > 3:  # a case without the published figures: say so once, not once per check
+        lines.append(f"  – 未核对（所需的原表数字未填写）：{'、'.join(check.name for check in skipped)}")
+    else:
+        lines.extend(f"  – {check.message}" for check in skipped)
     return lines
 
 
