@@ -185,8 +185,9 @@ class _Compiler:
                                as_decimal(t["share"])) for t in options["tiers"])
             return Tiered(tiers, lower_better=any("max" in t for t in options["tiers"]))
         if kind == "deduction":
-            return Deduction(options.get("direction", "over"), as_decimal(options.get("per", 1)),
-                             self.constant_of_weight(path + ("deduct",), options), options.get("partial", "proportional"))
+            deduct, share = self.constant_of_weight(path + ("deduct",), options)
+            return Deduction(options.get("direction", "over"), as_decimal(options.get("per", 1)), deduct,
+                             options.get("partial", "proportional"), share)
         if kind == "checklist":
             per_item = options.get("per_item")
             return Checklist(tuple(options["items"]), options.get("mode", "share"),
@@ -196,20 +197,22 @@ class _Compiler:
             return Assessor(as_decimal(low), as_decimal(high))
         return FormulaRule()
 
-    def constant_of_weight(self, path: Path, options: dict[str, Any]) -> Decimal:
-        """A setting that may be written as a formula of the indicator's weight (`weight / 10`)."""
+    def constant_of_weight(self, path: Path, options: dict[str, Any]) -> tuple[Decimal, Decimal | None]:
+        """A setting that may be written as a formula of the indicator's weight (`weight / 10`):
+        its value at the indicator's weight, and, when it depends on the weight, its share of it."""
         if "deduct" not in options:
-            return Decimal(1)
+            return Decimal(1), None
         formula = self.formula(path, frozenset(LEAF_NAMES))
         if formula is None:
-            return Decimal(1)
+            return Decimal(1), None
         weight = as_decimal(options["weight"])
         with decimal.localcontext(DECIMAL_CONTEXT):
             value = formula.evaluate({"weight": weight, "分值": weight})
-        if not isinstance(value, Decimal) or value <= 0:
-            self.problems.append(self.document.problem(path, f"每档扣分应为正数，实际为 {value}"))
-            return Decimal(1)
-        return value
+            if not isinstance(value, Decimal) or value <= 0:
+                self.problems.append(self.document.problem(path, f"每档扣分应为正数，实际为 {value}"))
+                return Decimal(1), None
+            share = value / weight if formula.names and weight else None
+        return value, share
 
     def nodes(self, nodes: list, path: Path, parents: tuple[str, ...], scope: frozenset[str]) -> tuple:
         built = (self.guarded(self.node, node, path + (i,), parents, scope) for i, node in enumerate(nodes))

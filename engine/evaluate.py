@@ -142,8 +142,11 @@ class _Evaluation:
 
     def score_group(self, group: Group) -> None:
         leaves = group.leaves
-        slots = {leaf.id: self.leaf_slots(leaf) for leaf in leaves} if leaves else {}
+        slots = {leaf.id: self.leaf_slots(leaf, leaf.weight) for leaf in leaves} if leaves else {}
         weights = self.effective_weights(leaves, slots) if len(leaves) > 1 else _NO_WEIGHTS
+        for leaf in leaves:  # a formula written with `weight` sees the weight the leaf is scored at
+            if leaf.uses_weight and weights.get(leaf.id, leaf.weight) != leaf.weight and isinstance(slots[leaf.id], list):
+                slots[leaf.id] = self.leaf_slots(leaf, weights[leaf.id])
         for child in group.children:
             if isinstance(child, Leaf):
                 self.score_leaf(child, slots[child.id], weights.get(child.id, child.weight))
@@ -152,10 +155,10 @@ class _Evaluation:
             else:
                 self.score_group(child)
 
-    def leaf_slots(self, leaf: Leaf) -> list[Any] | NotApplicable | None:
-        """The leaf's [target, actual, assessed] values, or why it can't be scored."""
+    def leaf_slots(self, leaf: Leaf, weight: Decimal) -> list[Any] | NotApplicable | None:
+        """The leaf's [target, actual, assessed] values at `weight`, or why it can't be scored."""
         if leaf.uses_weight:
-            self.values["weight"] = self.values["分值"] = leaf.weight
+            self.values["weight"] = self.values["分值"] = weight
         slots: list[Any] = [None, None, None]
         if leaf.id in self.case.assessments:
             judged = self.case.assessments[leaf.id]

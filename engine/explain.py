@@ -158,7 +158,8 @@ def _branch(indicator: IndicatorResult, rule: Any, places: int) -> list[str]:
         beyond = indicator.actual - indicator.target if rule.direction == "over" else indicator.target - indicator.actual
         lost = indicator.weight - indicator.raw_score
         word = "超过" if rule.direction == "over" else "低于"
-        text = f"计分值 {b} {word}界限 {a} 共 {calc(beyond)}，每 {calc(rule.per)} 扣 {calc(rule.deduct)} 分"
+        per_step = rule.deduct if rule.deduct_share is None else rule.deduct_share * indicator.weight
+        text = f"计分值 {b} {word}界限 {a} 共 {calc(beyond)}，每 {calc(rule.per)} 扣 {calc(per_step)} 分"
         if branch == "deducted_all":
             return [text + f" → 应扣分数不少于分值 {w}，扣完为 0"]
         return [text + f" → 扣 {calc(lost)} 分，{w} − {calc(lost)} = {raw}"]

@@ -390,6 +390,9 @@ class Deduction(_Rule):
     per: Decimal = Decimal(1)
     deduct: Decimal = Decimal(1)
     partial: str = "proportional"  # proportional | floor | ceil
+    # Set when `deduct` was written as a share of the weight (`weight / 10`): the share, so that an
+    # indicator whose weight grows by redistribution loses points at the same share of its new weight.
+    deduct_share: Decimal | None = None
 
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
@@ -409,7 +412,7 @@ class Deduction(_Rule):
             steps = steps.to_integral_value(rounding="ROUND_FLOOR")
         elif self.partial == "ceil":
             steps = steps.to_integral_value(rounding="ROUND_CEILING")
-        lost = steps * self.deduct
+        lost = steps * (self.deduct if self.deduct_share is None else self.deduct_share * weight)
         if lost >= weight:
             return ZERO, "deducted_all", NO_FLAGS
         return weight - lost, "deducted", NO_FLAGS
