@@ -8,6 +8,7 @@ several sheets with merged cells. Both become a `Grid`: rows of `Cell(text, ref)
 from __future__ import annotations
 
 import codecs
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,10 @@ def read_grids(path: str | Path) -> list[Grid]:
         raise LoadError(Problem(f"文件过大（{len(raw):,} 字节）", Location(source), code="file-too-large"))
     if raw.startswith(_ZIP_MAGIC):
         return _xlsx_grids(path, source)
-    return [_text_grid(raw, source)]
+    return [_text_grid(raw, source, comma_separated=source.lower().endswith(".csv"))]
 
 
-def _text_grid(raw: bytes, source: str) -> Grid:
+def _text_grid(raw: bytes, source: str, comma_separated: bool = False) -> Grid:
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]
     try:
@@ -69,11 +70,15 @@ def _text_grid(raw: bytes, source: str) -> Grid:
         except UnicodeDecodeError:
             raise LoadError(Problem("文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", Location(source),
                                     hint="请另存为 UTF-8 文本", code="encoding")) from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        cells = line.split("\t") if "\t" in line else [line]
-        rows.append([Cell(cell.strip(), f"第 {number} 行第 {i + 1} 列", number, i + 1, source)
-                     for i, cell in enumerate(cells)])
+    if comma_separated:  # quoted cells may hold commas and line breaks: let the csv module split them
+        import csv
+
+        reader = csv.reader(io.StringIO(text))
+        lines = [(reader.line_num, cells) for cells in reader]
+    else:
+        lines = [(number, line.split("\t")) for number, line in enumerate(text.splitlines(), 1)]
+    rows = [[Cell(cell.strip(), f"第 {number} 行第 {i + 1} 列", number, i + 1, source) for i, cell in enumerate(cells)]
+            for number, cells in lines]
     return Grid(source, None, rows)
 
 

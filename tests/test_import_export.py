@@ -376,3 +376,23 @@ def test_xlsx_shows_the_failed_checks_beside_the_table(tmp_path):
     assert any("原表得分 25，按规则计算 30.00，相差 -5.00" in str(t) for t in texts)
     again = import_tables(str(out))[0]  # the notes under the table do not disturb a re-import
     assert again.data["reported"]["total"] == "100"
+
+
+def test_comma_separated_tables(tmp_path):
+    # The seed saved from Excel as CSV: cells with commas ("1,522.66") are quoted.
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        writer.writerow(line.split("\t"))
+    path = tmp_path / "seed.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    cases = import_tables(str(path))
+    assert len(cases) == 8
+    project = engine.load_scheme(PROJECT_SCHEME)
+    result, _ = score_imported(next(c for c in cases if c.name == "结算补助专项资金"), project)
+    assert (result.total, result.grade) == (Decimal("100.00"), "优")
+    department, _ = score_imported(cases[0], engine.load_scheme(DEPARTMENT_SCHEME))
+    assert all(c.status == "passed" for c in department.checks)
