@@ -116,11 +116,6 @@ def convert_unit(number: Decimal, written: str | None, expected: str | None) -> 
     raise ValueProblem(f"单位不符：应为 {expected}，写的是 {written}")
 
 
-def parse_percent(value: object) -> Decimal | None:
-    """A rate in percent points: "95%", "95％", 95 and "95百分比" all give 95."""
-    return parse_number(value, PERCENT)
-
-
 def normalize_nature(value: object) -> str:
     """The canonical 指标性质 (≥, ≤, = or 定性) of what was written, or ValueProblem."""
     if not isinstance(value, str) or not value.strip():
