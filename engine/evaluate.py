@@ -31,10 +31,11 @@ _SCORE = IndicatorResult._fields.index("score")
 
 
 class _Absent:
-    """The value of a formula that needs an input the case left blank."""
+    """The value of a formula that could not be computed: inputs left blank, or a reason it failed."""
 
-    def __init__(self, missing: list[str]):
+    def __init__(self, missing: list[str], reason: str | None = None):
         self.missing = missing
+        self.reason = reason
 
 
 def evaluate(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result:
@@ -62,7 +63,7 @@ class _Evaluation:
         self.problems: list[Problem] = []
         self.records: list[tuple] = []  # IndicatorResult fields; materialized only when asked for
         self.quantum = scheme.quantum
-        self.failed: set[str] = set()  # derived values whose formula could not be computed
+        self.failed: dict[str, str] = {}  # derived values whose formula could not be computed -> why
 
     def run(self, with_checks: bool) -> Result:
         scheme = self.scheme
@@ -84,6 +85,9 @@ class _Evaluation:
             self.compute(scheme.derived[scheme.scoring_derived:])
             self.indicators = tuple(IndicatorResult._make(record) for record in self.records)
             checks = tuple(self.run_checks(total, grade))
+            # A formula a check needs that cannot be computed is told in that check's result, not as a
+            # problem that would stop the scoring: checks never change or block a score.
+            self.problems.clear()
         result = Result(
             scheme=scheme.identity, case=self.case.identity, records=self.records, total=total,
             grade=grade, checks=checks, values=self.derived_values(scheme, with_checks),
@@ -106,8 +110,8 @@ class _Evaluation:
                 value = round_half_up(value, derived.places)
             # A 'not applicable' derived value stays a signal, so whatever uses it is not applicable too.
             self.values[derived.name] = None if isinstance(value, _Absent) else value
-            if isinstance(value, _Absent) and not value.missing:
-                self.failed.add(derived.name)  # its error is reported once, not again by everything using it
+            if isinstance(value, _Absent) and value.reason:
+                self.failed[derived.name] = value.reason  # reported once, not again by everything using it
 
     def formula_value(self, formula: Formula, location: Location, what: str, allow_na: bool = False) -> Any:
         if formula.constant is not None:
@@ -121,7 +125,9 @@ class _Evaluation:
         for name in formula.names:
             value = values.get(name)
             if value is None:
-                return _Absent([n for n in formula.names if values.get(n) is None and n not in self.failed])
+                missing = [n for n in formula.names if values.get(n) is None and n not in self.failed]
+                failed = [n for n in formula.names if n in self.failed]
+                return _Absent(missing, f"{failed[0]}无法计算：{self.failed[failed[0]]}" if failed and not missing else None)
             if value.__class__ is NotApplicable:  # what it depends on does not apply, so neither does it
                 return value if allow_na else _Absent([])
         try:
@@ -132,11 +138,10 @@ class _Evaluation:
             raise
         except _FORMULA_FAILURES as exc:
             substituted = "，".join(f"{name} = {_show(values[name])}" for name in formula.names)
-            reason = _failure_reason(exc)
-            self.problems.append(Problem(
-                f"{what}：公式“{formula.source}”计算出错：{reason}" + (f"（{substituted}）" if substituted else ""),
-                location, code="formula-failed"))
-            return _Absent([])
+            reason = _failure_reason(exc) + (f"（{substituted}）" if substituted else "")
+            self.problems.append(Problem(f"{what}：公式“{formula.source}”计算出错：{reason}", location,
+                                         code="formula-failed"))
+            return _Absent([], reason)
 
     # ---------------------------------------------------------------- the tree -------
 
@@ -392,7 +397,10 @@ def _plain_value(value: Any) -> Any:
 
 
 def _skipped(check: Check, absent: _Absent) -> CheckResult:
-    reason = f"{'、'.join(absent.missing)}未填写" if absent.missing else "所需数值不适用"
+    if absent.missing:
+        reason = f"{'、'.join(absent.missing)}未填写"
+    else:
+        reason = f"无法计算（{absent.reason}）" if absent.reason else "所需数值不适用"
     return CheckResult(check.id, check.name, "skipped", f"{check.name}：{reason}，未核对")
 
 

@@ -77,3 +77,15 @@ def test_a_level1_the_scheme_does_not_weigh_is_an_error(tmp_path, scheme):
     with pytest.raises(engine.CaseError, match="方案未给一级指标“满意指标”分值") as caught:
         engine.score_file(scheme, path)
     assert caught.value.problems[0].hint == "是否想写：满意度指标？"
+
+
+def test_a_check_that_cannot_be_computed_says_why_and_scoring_goes_on(tmp_path, scheme):
+    # 支出合计 0: the share checks divide by it. They are skipped with the reason; the score stands.
+    path = altered(tmp_path, "支出合计: 1,522.66", "支出合计: 0")
+    result = engine.score_file(scheme, path)
+    checks = {c.id: c for c in result.checks}
+    assert checks["basic-share"].status == "skipped"
+    message = checks["basic-share"].message
+    assert "无法计算（1157.34 / 0：除数为 0" in message and "支出合计 = 0" in message
+    assert checks["spending-adds-up"].status == "failed"
+    assert result.total == Decimal("100.00")
