@@ -331,3 +331,15 @@ def export(scheme_path: str | Path, case_path: str | Path, output_format: str) -
     scheme = load_scheme(scheme_path)
     case = load_case(scheme, case_path)
     return FORMATS[output_format](evaluate(scheme, case), case)
+
+
+def template(scheme_path: str | Path, output: str | Path | None = None, force: bool = False) -> str:
+    """A blank case for the scheme, written to `output` when given (never over an existing file without force)."""
+    from .template import case_template
+
+    scheme = load_scheme(scheme_path)
+    target = Path(output) if output is not None else Path.cwd() / "case.yaml"
+    text = case_template(scheme, _schema_reference(target))
+    if output is not None:
+        write_atomic(output, text, force=force, inputs=(scheme_path,))
+    return text

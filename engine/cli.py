@@ -292,6 +292,24 @@ def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | No
     _guarded(action)
 
 
+@main.command(name="template")
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写到这个文件（不写则输出到屏幕）")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def template_command(scheme_file: str, output: str | None, force: bool) -> None:
+    """生成空白案例：方案要读的每一项、每个评价要点和评价人打分，都标明要填什么。"""
+
+    def action() -> int:
+        text = api.template(scheme_file, output, force)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            click.echo(f"已写入 {output}", err=True)
+        return EXIT_OK
+
+    _guarded(action)
+
+
 @main.command()
 @click.argument("kind", type=click.Choice(["scheme", "case", "test"]))
 def schema(kind: str) -> None:

@@ -485,10 +485,11 @@ def _double_quoted(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _flow(mapping: dict[str, Any]) -> str:
+def flow_mapping(mapping: dict[str, Any]) -> str:
+    """A mapping on one line, as YAML flow style: {a: 1, b: {c: 2}}."""
     parts = []
     for key, value in mapping.items():
-        rendered = _flow(value) if isinstance(value, dict) else yaml_scalar(value, in_flow=True)
+        rendered = flow_mapping(value) if isinstance(value, dict) else yaml_scalar(value, in_flow=True)
         parts.append(f"{key}: {rendered}")
     return "{" + ", ".join(parts) + "}"
 
@@ -512,7 +513,7 @@ def case_yaml(case: ImportedCase, schema_path: str = "../../schemas/case.schema.
             here = path + (key,)
             if isinstance(item, dict):
                 if item and all(not isinstance(v, (dict, list)) for v in item.values()) and len(item) <= 6 and path:
-                    lines.append(f"{pad}{key}: {_flow(item)}{_row_comment(here, item)}")
+                    lines.append(f"{pad}{key}: {flow_mapping(item)}{_row_comment(here, item)}")
                 else:
                     lines.append(f"{pad}{key}:{comment(here)}")
                     emit(item, here, indent + 1)
@@ -520,7 +521,7 @@ def case_yaml(case: ImportedCase, schema_path: str = "../../schemas/case.schema.
                 lines.append(f"{pad}{key}:{comment(here)}" if item else f"{pad}{key}: []")
                 for i, entry in enumerate(item):
                     if isinstance(entry, dict):
-                        lines.append(f"{pad}  - {_flow(entry)}{_row_comment(here + (i,), entry)}")
+                        lines.append(f"{pad}  - {flow_mapping(entry)}{_row_comment(here + (i,), entry)}")
                     else:
                         lines.append(f"{pad}  - {yaml_scalar(entry)}{comment(here + (i,))}")
             else:
