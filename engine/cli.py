@@ -6,6 +6,7 @@ names file, line, column and the path inside the document); 3 an internal error.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import traceback
@@ -35,8 +36,8 @@ def _guarded(action: Callable[[], int], json_errors: bool = False) -> None:
         code = 130
     except Exception as error:  # noqa: BLE001 - the last line of defence for people, not code
         click.echo(f"内部错误：{type(error).__name__}: {error}", err=True)
-        click.echo("这是本程序的缺陷，请把上面这行和所用文件一起报告给维护者。", err=True)
-        if "--debug" in sys.argv:
+        click.echo("这是本程序的缺陷，请把上面这行和所用文件一起报告给维护者（设 ENGINE_DEBUG=1 可看到详细信息）。", err=True)
+        if os.environ.get("ENGINE_DEBUG"):
             traceback.print_exc()
         code = EXIT_INTERNAL
     sys.exit(code)

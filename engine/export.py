@@ -14,7 +14,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from .model import CaseData, IndicatorResult, Result
+from .model import CaseData, GroupResult, IndicatorResult, Result
 from .quantities import fixed, is_blank, parse_number, plain_number, ValueProblem
 
 _FUNDS_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried_over", "上年结转资金"),
@@ -137,17 +137,38 @@ def official_cells(result: Result, case: CaseData | None) -> list[list[tuple[str
         rows.append([("年度总体目标", 2, 2, "h"), ("预期目标", 4, 1, "h"), ("实际完成情况", 4, 1, "h")])
         rows.append([(_text(goals.get("expected")), 4, 1, "t"), (_text(goals.get("achieved")), 4, 1, "t")])
     rows.append([(name, 1, 1, "h") for name in _INDICATOR_HEADERS] + [("偏差原因分析及改进措施", 1, 1, "h")])
+    body = []
     for indicator, cells in zip(result.indicators, indicator_rows(result)):
         if indicator.id == "execution" and result.case.get("kind") == "project" and "funds" in data:
             continue
         deviation = indicator.source.deviation if indicator.from_case else ""
-        rows.append([(c, 1, 1, "t" if i < 4 else "n") for i, c in enumerate(cells[:8])] + [(cells[8], 1, 1, "s"),
-                                                                                            (deviation or "", 1, 1, "t")])
+        body.append([(c, 1, 1, "t" if i < 4 else "n") for i, c in enumerate(cells[:8])] + [(cells[8], 1, 1, "s"),
+                                                                                           (deviation or "", 1, 1, "t")])
+    rows.extend(_merge_repeats(body, columns=2))
     if "notes" in data:
         rows.append([("其他需要说明事项", 3, 1, "h"), (_text(data.get("notes")), 7, 1, "t")])
     rows.append([("总分", 7, 1, "h"), (fixed(result.max_total, places), 1, 1, "n"), (fixed(result.total, places), 1, 1, "s"),
                  (result.grade, 1, 1, "s")])
     return rows
+
+
+def _merge_repeats(rows: list[list[tuple]], columns: int) -> list[list[tuple]]:
+    """一级 / 二级 cells repeated on consecutive rows become one cell spanning them, as on the printed form."""
+    merged = [list(row) for row in rows]
+    for column in range(columns):
+        start = 0
+        while start < len(merged):
+            end = start + 1
+            key = [rows[start][c][0] for c in range(column + 1)]
+            while end < len(rows) and [rows[end][c][0] for c in range(column + 1)] == key and key[column]:
+                end += 1
+            if end - start > 1:
+                text, colspan, _, style = merged[start][column]
+                merged[start][column] = (text, colspan, end - start, style)
+                for row in range(start + 1, end):
+                    merged[row][column] = None
+            start = end
+    return [[cell for cell in row if cell is not None] for row in merged]
 
 
 def _rate(entry: dict[str, Any]) -> str:
@@ -213,12 +234,34 @@ def render_html(result: Result, case: CaseData | None = None) -> str:
     elif result.checks:
         body.append(f'<section class="checks" style="border-color:#3a7;background:#f3fbf6">'
                     f'<ul><li class="ok">勾稽核对：{len(result.checks)} 项均无不符</li></ul></section>')
+    subtotals = _subtotal_rows(result.groups, places)
+    if subtotals:
+        body.append("<h2 style=\"font-size:11pt\">分项得分</h2><table><tr><th>指标</th><th>分值</th><th>得分</th>"
+                    "<th>得分率</th></tr>" + "".join(
+                        f'<tr><td style="padding-left:{2 + 5 * depth}mm">{html.escape(name)}</td><td class="n">{weight}</td>'
+                        f'<td class="s">{score}</td><td class="n">{share}</td></tr>'
+                        for depth, name, weight, score, share in subtotals) + "</table>")
     body.append('<section class="chart"><h2>各部分得分与分值</h2>' + svg_chart(result) + "</section>")
     body.append(f"<footer>由 budget-eval-engine 按方案文件 {html.escape(str(result.scheme.get('file', '')))} 计算；"
                 f"案例文件 {html.escape(str(result.case.get('file', '')))}。</footer>")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(_title(result))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _subtotal_rows(root: GroupResult, places: int) -> list[tuple[int, str, str, str, str]]:
+    """(depth, name, weight, score, share) for each dimension the scheme defines; none for a project table."""
+    rows = []
+
+    def visit(group: GroupResult, depth: int) -> None:
+        for child in group.children:
+            if isinstance(child, GroupResult) and not child.from_case:
+                share = f"{fixed(child.score / child.weight * 100, 1)}%" if child.weight else ""
+                rows.append((depth, child.name, plain_number(child.weight), fixed(child.score, places), share))
+                visit(child, depth + 1)
+
+    visit(root, 0)
+    return rows
 
 
 def chart_parts(result: Result) -> list[tuple[str, Decimal, Decimal]]:
