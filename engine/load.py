@@ -42,7 +42,7 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser 
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_NODES = 100_000
+MAX_NODES = 50_000  # ten times the largest real case or scheme; bounds alias expansion
 MAX_DEPTH = 100
 
 _TAG = "tag:yaml.org,2002:"
