@@ -274,11 +274,16 @@ def test_a_layout_it_cannot_read(tmp_path):
     path.write_text(text, encoding="utf-8")
     result = invoke("import", path)
     assert result.exit_code == 2
-    assert "识别到“2023年度项目支出绩效自评表”，但没有找到项目资金表头" in result.stderr
+    assert result.stderr == (
+        f"{path}:1: 识别到“2023年度项目支出绩效自评表”（第 1 行第 1 列），按制表符分隔的文本读取，"
+        "但没有找到绩效指标表头（一级指标、二级指标、三级指标、指标值、实际完成值……）；"
+        "已认出的栏目：2023年度项目支出绩效自评表、项目名称"
+        "（提示：表头须有“一级指标”或“三级指标（指标名称）”，以及“指标值”“实际完成值”）\n")
     nothing = tmp_path / "nothing.txt"
     nothing.write_text("这不是自评表\n", encoding="utf-8")
     result = invoke("import", nothing)
-    assert result.exit_code == 2 and "没有找到“项目支出绩效自评表”或“部门整体支出绩效自评表”" in result.stderr
+    assert result.exit_code == 2
+    assert "按每行一个单元格的文本读取（1 行，1 个非空单元格），没有找到自评表的标题" in result.stderr
 
 
 # ------------------------------------------------------------------ export ------------

@@ -1,0 +1,162 @@
+"""Reading text tables: whatever copying a table out of Word, Excel, a web page or a PDF gives.
+
+The separator is judged from the whole text: tabs (Word and Excel copy), commas (CSV),
+` | ` pipes (Markdown and web-page dumps), runs of two or more spaces or ideographic spaces
+(PDF copy), and, when none of these appears, one cell per line (a web page's cells pasted one
+under the other). Lines without the separator (titles, notes) are rows of one cell.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..errors import Location, Problem
+from . import Cell, Grid, ReadError, Reading, check_size, clip
+
+LAYOUTS = {
+    "tabs": "制表符分隔的文本",
+    "csv": "逗号分隔的文本（CSV）",
+    "pipes": "竖线（|）分隔的文本",
+    "spaces": "以连续空格分隔的文本",
+    "lines": "每行一个单元格的文本",
+}
+_PIPE = re.compile(r"\s*[|｜]\s*")
+_SPACES = re.compile(r"(?:[ \t\xa0]{2,}|\u3000+)")
+_SPACE_GAP = re.compile(r"\S(?:[ \xa0]{2,}|\u3000+)\S")
+_MARKDOWN_RULE = re.compile(r"^[\s|｜:：\-—=+]+$")
+
+
+def decode(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's “Unicode 文本”), else GB18030 (GBK)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in raw[:4096] and raw.count(b"\x00") > len(raw) // 4:
+        for encoding in ("utf-16-le", "utf-16-be"):  # UTF-16 saved without a BOM
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\x00" not in text:
+                return text
+        raise ReadError(Problem("这是二进制文件，不是文本表格", Location(source), code="binary-file",
+                                hint="支持的格式：xlsx、xls、ods、docx、html、pdf（有文字层）、txt、csv、md"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ReadError(Problem("文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", Location(source),
+                                    hint="请另存为 UTF-8 文本", code="encoding")) from None
+
+
+def layout_of(text: str, source: str) -> str:
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return "lines"
+    share = 0.2 * len(lines)
+
+    def count(test) -> int:  # noqa: ANN001
+        return sum(1 for line in lines if test(line))
+
+    if count(lambda line: "\t" in line.strip()) >= share:
+        return "tabs"
+    if count(lambda line: len(_PIPE.split(line.strip())) >= 3 and not _MARKDOWN_RULE.match(line)) >= share:
+        return "pipes"
+    if Path(source).suffix.lower() == ".csv" or (
+            count(lambda line: line.count(",") >= 2) >= 0.5 * len(lines) and _consistent_csv(text)):
+        return "csv"
+    if count(lambda line: _SPACE_GAP.search(line.strip()) is not None) >= share:
+        return "spaces"
+    return "lines"
+
+
+def _consistent_csv(text: str) -> bool:
+    """Most rows of a real CSV have the same number of fields."""
+    widths = [len(row) for row in csv.reader(io.StringIO(text[:200_000])) if any(cell.strip() for cell in row)]
+    if len(widths) < 2:
+        return False
+    most = max(set(widths), key=widths.count)
+    return most >= 3 and widths.count(most) >= 0.6 * len(widths)
+
+
+def read_text(text: str, source: str) -> Reading:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    layout = layout_of(text, source)
+    rows: list[list[Cell]]
+    if layout == "csv":
+        reader = csv.reader(io.StringIO(text))
+        rows = []
+        for cells in reader:
+            number = reader.line_num - text_lines(cells) + 1
+            rows.append(_row(cells, number, source))
+            check_size(len(rows), len(cells), source, "表格")
+    elif layout == "lines":
+        rows = _stream_rows(text.split("\n"), source)
+    else:
+        rows = []
+        for number, line in enumerate(text.split("\n"), 1):
+            rows.append(_row(_split(line, layout), number, source))
+            check_size(len(rows), len(rows[-1]), source, "表格")
+    grid = Grid(source, None, rows, LAYOUTS[layout], positional=layout in ("tabs", "csv", "pipes"),
+                stream=layout == "lines")
+    return Reading(source, LAYOUTS[layout], [grid])
+
+
+def text_lines(cells: list[str]) -> int:
+    return 1 + sum(cell.count("\n") for cell in cells)
+
+
+def _split(line: str, layout: str) -> list[str]:
+    if layout == "tabs":
+        return line.split("\t")
+    if layout == "pipes":
+        if _MARKDOWN_RULE.match(line):
+            return []
+        stripped = line.strip()
+        cells = _PIPE.split(stripped)
+        if stripped[:1] in "|｜" and cells and cells[0] == "":
+            cells = cells[1:]
+        if stripped[-1:] in "|｜" and cells and cells[-1] == "":
+            cells = cells[:-1]
+        return cells
+    stripped = line.strip(" \t\xa0\u3000")
+    return _SPACES.split(stripped) if stripped else []
+
+
+def _row(cells: list[str], number: int, source: str) -> list[Cell]:
+    return [Cell(clip(cell), f"第 {number} 行第 {i + 1} 列", number, i + 1, source) for i, cell in enumerate(cells)]
+
+
+def _stream_rows(lines: list[str], source: str) -> list[list[Cell]]:
+    """One cell per line. Where every cell is followed by a blank line (a web page pasted), a blank
+    line separates cells and each further blank pair is an empty cell; else a blank line is one."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    spaced = sum(1 for i in filled if i + 1 < len(lines) and not lines[i + 1].strip())
+    blank_separated = bool(filled) and spaced >= 0.6 * len(filled)
+    rows: list[list[Cell]] = []
+    blanks = 0
+    started = False
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            blanks += 1
+            continue
+        if started:
+            empties = (blanks - 1) // 2 if blank_separated else blanks
+            for k in range(empties):
+                at = number - empties + k
+                rows.append([Cell("", f"第 {at} 行", at, 1, source)])
+        started = True
+        blanks = 0
+        rows.append([Cell(clip(line), f"第 {number} 行", number, 1, source)])
+        check_size(len(rows), 1, source, "表格")
+    return rows

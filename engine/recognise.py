@@ -1,0 +1,1158 @@
+"""Import stage 2, recognise: find 绩效自评表 in grids and read each into case data by its labels.
+
+A table is found by its title (any title the vocabulary lists, with the year beside it) or, on a
+sheet without one, by its labels. Inside it every field is found by its label, never by a fixed
+column: a value beside or under its label (or in the same cell, “项目名称：…”), the 项目资金 block
+read across from each row's name, indicator rows matched to their header by grid column where the
+reader kept columns, and by order after the 一级 / 二级 cells where it could not. Text with one
+cell per line is first rebuilt into rows from the labels it contains.
+
+Nothing inside a table is dropped in silence: every non-empty cell is either read into the case
+(a value, with the cell it came from), recognised as a label, or listed under `unmapped`.
+Values are kept as written; published 分值 / 得分 / 总分 / 等级 go under `reported`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import EngineError, Location, Path, Problem
+from .quantities import BLANK_MARKERS, normalize_text, split_operator
+from .read import Cell, Grid, Reading
+from .vocabulary import Form, Vocabulary, fold, label_key, share_in_label
+
+_YEAR = re.compile(r"(20\d\d)\s*年")
+_ANY_YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
+_NUMBERISH = re.compile(r"^[+-]?[\d.,，]+\s*%?$")
+_VALUE_LIKE = re.compile(r"^(?:[+-]?[\d.,，]+\s*(?:%|％|万元|元|分)?|[—–\-/／\\]+|不适用|无)$")
+_NUMBER_UNIT = re.compile(r"^([+-]?[\d.,，]+)\s*(\S.*)?$")
+_SECTION = re.compile(r"^[一二三四五六七八九十]+、")
+_SENTENCE = re.compile(r"[。；;！!？?]")
+_GRADE = re.compile(r"^(优秀?|良好?|中等?|合格|较差|差|不合格|一般)$")
+
+
+class ImportError_(EngineError):
+    """A table that can't be read: says what was recognised and what was missing."""
+
+    kind = "import"
+
+
+@dataclass
+class ImportedCase:
+    kind: str  # project | department
+    data: dict[str, Any]
+    provenance: dict[Path, Cell] = field(default_factory=dict)  # case path -> the cell it was read from
+    source: str = ""
+    title: str = ""
+    format: str = ""
+    labels: list[Cell] = field(default_factory=list)  # cells recognised as labels
+    unmapped: list[Cell] = field(default_factory=list)
+    table_cells: list[Cell] = field(default_factory=list)  # every non-empty cell of the table, once
+    first_row: int = 0  # the table's rows in its grid, [first_row, end_row)
+    end_row: int = 0
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name", ""))
+
+    @property
+    def mapped(self) -> set[tuple[str, str]]:
+        return {cell.key for cell in self.provenance.values()} | {cell.key for cell in self.labels}
+
+
+class _Missing(Exception):
+    def __init__(self, what: str, hint: str | None = None):
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+def recognise(reading: Reading, vocabulary: Vocabulary) -> list[ImportedCase]:
+    """Every 项目 / 部门整体 table in the reading, as case data; ImportError_ says what was seen if none."""
+    cases: list[ImportedCase] = []
+    problems: list[Problem] = []
+    for grid in reading.grids:
+        found, trouble = _tables_in(grid, vocabulary)
+        cases.extend(found)
+        problems.extend(trouble)
+    if problems:
+        raise ImportError_(problems)
+    if not cases:
+        raise ImportError_(_nothing_found(reading, vocabulary))
+    return cases
+
+
+def _nothing_found(reading: Reading, vocabulary: Vocabulary) -> Problem:
+    rows = sum(len(grid.rows) for grid in reading.grids)
+    cells = [cell for grid in reading.grids for row in grid.rows for cell in row if cell.text and not cell.copy]
+    seen = _labels_seen(cells, vocabulary)
+    titles = [form.titles[0] for form in vocabulary.forms]
+    if not cells:
+        what = f"按{reading.format}读取，没有任何内容"
+    else:
+        what = f"按{reading.format}读取（{rows} 行，{len(cells)} 个非空单元格），没有找到自评表的标题（如“{'”“'.join(titles[:2])}”）"
+        what += f"；认出的栏目：{'、'.join(seen)}" if seen else "，也没有认出“项目名称”“一级指标”等栏目"
+    return Problem(what, Location(reading.source), code="no-table",
+                   hint="表格应有标题或“项目名称”“部门名称”和“一级指标”等栏目；若贵地表格用词不同，"
+                        "可在词表（schemas/vocabulary.yaml 的格式）中加上这些写法，用 --vocabulary 指定")
+
+
+def _labels_seen(cells: list[Cell], vocabulary: Vocabulary) -> list[str]:
+    seen: list[str] = []
+    for cell in cells[:5000]:
+        if len(cell.text) > 30:
+            continue
+        if any(vocabulary.words(f"{block}.columns").match(cell.text, loose=False) for block in ("funds", "indicators")) \
+                or vocabulary.fields.match(cell.text, loose=False):
+            text = normalize_text(cell.text)
+            if text not in seen:
+                seen.append(text)
+    return seen[:20]
+
+
+# ------------------------------------------------------------------ finding tables ----
+
+
+@dataclass
+class _Start:
+    row: int
+    form: Form
+    title: Cell | None
+    year: int | None
+
+
+def _title_like(cell: Cell, vocabulary: Vocabulary) -> Form | None:
+    if not cell.text or len(cell.text) > 80 or _SENTENCE.search(cell.text):
+        return None
+    form = vocabulary.title(cell.text)
+    if form is None:
+        return None
+    folded = fold(cell.text)
+    rest = folded
+    for title in form.titles:
+        rest = rest.replace(title, "")
+    rest = re.sub(r"20\d\d年度?|[(（][^)）]*[)）]|附件\d*|[:：、.。\-—]|表\d*", "", rest)
+    if len(rest) > 30 or folded.startswith(("来源", "source", "关于", "说明")):
+        return None
+    return form
+
+
+def _tables_in(grid: Grid, vocabulary: Vocabulary) -> tuple[list[ImportedCase], list[Problem]]:
+    starts: list[_Start] = []
+    for i, row in enumerate(grid.rows):
+        for cell in row:
+            if cell.copy:
+                continue
+            form = _title_like(cell, vocabulary)
+            if form is not None:
+                starts.append(_Start(i, form, cell, _year_near(grid, i, cell)))
+                break
+    starts = _drop_repeated_titles(grid, starts, vocabulary)
+    if not starts:
+        start = _untitled_start(grid, vocabulary)
+        if start is not None:
+            starts.append(start)
+    cases, problems = [], []
+    previous_end = 0
+    for n, start in enumerate(starts):
+        end = starts[n + 1].row if n + 1 < len(starts) else len(grid.rows)
+        begin = _extend_up(grid, start.row, previous_end, vocabulary)
+        reader = _TableReader(grid, begin, start.row, end, start, vocabulary)
+        try:
+            case = reader.read(previous_end)
+            cases.append(case)
+            previous_end = case.end_row
+        except _Missing as missing:
+            problems.append(reader.refusal(missing))
+            previous_end = end
+    return cases, problems
+
+
+def _year_near(grid: Grid, index: int, title: Cell) -> int | None:
+    match = _YEAR.search(normalize_text(title.text)) or _ANY_YEAR.search(normalize_text(title.text))
+    if match:
+        return int(match.group(1))
+    for offset in (1, -1, 2, -2, 3):
+        j = index + offset
+        if 0 <= j < len(grid.rows):
+            for cell in grid.rows[j]:
+                text = normalize_text(cell.text)
+                if len(text) <= 40 and (match := re.search(r"(20\d\d)\s*年度?", text)):
+                    return int(match.group(1))
+    return None
+
+
+def _drop_repeated_titles(grid: Grid, starts: list[_Start], vocabulary: Vocabulary) -> list[_Start]:
+    """A title repeated (a page header of a PDF, a heading above the table) starts no new table
+    unless a 项目名称 / 部门名称 follows it before the next title."""
+    kept: list[_Start] = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1].row if n + 1 < len(starts) else len(grid.rows)
+        named = any(vocabulary.fields.match(cell.text, loose=False) in ("project_name", "department_name")
+                    or _inline_field(cell.text, vocabulary) in ("project_name", "department_name")
+                    for row in grid.rows[start.row:end] for cell in row if not cell.copy and len(cell.text) <= 60)
+        if named or not kept:
+            if kept and not named:
+                continue
+            if kept and kept[-1].year is None and start.year is not None and not _has_rows_between(grid, kept[-1].row, start.row):
+                kept[-1] = start
+                continue
+            kept.append(start)
+    return kept
+
+
+def _has_rows_between(grid: Grid, a: int, b: int) -> bool:
+    return sum(1 for row in grid.rows[a + 1:b] if any(cell.text for cell in row)) > 2
+
+
+def _untitled_start(grid: Grid, vocabulary: Vocabulary) -> _Start | None:
+    """A sheet without a title: a table all the same if it has a name label and an indicator header."""
+    name_row = None
+    kind = None
+    for i, row in enumerate(grid.rows):
+        for cell in row:
+            if cell.copy or len(cell.text) > 60:
+                continue
+            key = vocabulary.fields.match(cell.text, loose=False) or _inline_field(cell.text, vocabulary)
+            if key in ("project_name", "department_name") and name_row is None:
+                name_row, kind = i, "project" if key == "project_name" else "department"
+        if name_row is not None:
+            break
+    if name_row is None:
+        return None
+    form = next((f for f in vocabulary.forms if f.kind == kind), None)
+    if form is None:
+        return None
+    year = None
+    for row in grid.rows:
+        for cell in row:
+            if len(cell.text) <= 60 and (match := _YEAR.search(normalize_text(cell.text))):
+                year = int(match.group(1))
+                break
+        if year:
+            break
+    return _Start(name_row, form, None, year)
+
+
+def _extend_up(grid: Grid, row: int, floor: int, vocabulary: Vocabulary) -> int:
+    """Lines just above a title that belong to the table: 报表编号, 附件 2."""
+    begin = row
+    for j in range(row - 1, max(floor, row - 3) - 1, -1):
+        texts = [cell.text for cell in grid.rows[j] if cell.text and not cell.copy]
+        if texts and all(len(t) <= 40 and (vocabulary.fields.match(t, loose=False) or _inline_field(t, vocabulary)
+                                           or re.match(r"^附件\s*\d*[:：]?$", normalize_text(t))) for t in texts):
+            begin = j
+        else:
+            break
+    return begin
+
+
+def _inline_field(text: str, vocabulary: Vocabulary) -> str | None:
+    """“项目名称：委托业务项目” — a label and its value in one cell."""
+    value = _inline_value(text)
+    if value is None:
+        return None
+    return vocabulary.fields.match(text[: len(text) - len(value)].rstrip(" :：\u3000"), loose=False)
+
+
+def _inline_value(text: str) -> str | None:
+    match = re.match(r"^\s*([^:：]{2,14})[:：]\s*(\S.*)$", text, re.S)
+    return match.group(2).strip() if match else None
+
+
+# ------------------------------------------------------------------ reading one table ----
+
+_INDICATOR_ORDER = ["level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "score",
+                    "coefficient", "deviation"]
+
+
+@dataclass
+class _Header:
+    row: int  # index of the (lower) header row
+    fields: dict[int, str]  # grid column -> field
+    order: list[str]  # fields in left-to-right order
+    width: int  # grid columns the header covers
+
+
+class _TableReader:
+    def __init__(self, grid: Grid, begin: int, title_row: int, end: int, start: _Start, vocabulary: Vocabulary):
+        self.grid, self.vocabulary, self.start = grid, vocabulary, start
+        self.form, self.year, self.title = start.form, start.year, start.title
+        self.begin, self.end = begin, end
+        self.provenance: dict[Path, Cell] = {}
+        self.labels: dict[tuple[str, str], Cell] = {}
+        self.seen_labels: list[str] = []
+        if grid.stream:
+            self.rows = _reflow(grid.rows[begin:end], vocabulary)
+            self.base = 0
+        else:
+            self.rows = grid.rows[begin:end]
+            self.base = begin
+        self.positional = grid.positional or grid.stream
+
+    # -- bookkeeping --
+
+    def keep(self, path: Path, cell: Cell | None, value: Any = None) -> Any:
+        if cell is None:
+            return value
+        self.provenance[path] = cell
+        if value is None:
+            text = cell.text.strip()
+            return text if text else None
+        return value
+
+    def label(self, cell: Cell) -> Cell:
+        self.labels[cell.key] = cell
+        text = normalize_text(cell.text)
+        if text not in self.seen_labels:
+            self.seen_labels.append(text)
+        return cell
+
+    def used(self, cell: Cell) -> bool:
+        return cell.key in self.labels or any(c.key == cell.key for c in self.provenance.values())
+
+    def row_cell(self, index: int) -> Cell:
+        """A whole row, as a cell that names the row (for a row's provenance comment)."""
+        row = self.rows[index]
+        first = next((cell for cell in row if cell.text and not cell.copy), row[0] if row else Cell("", "", None))
+        ref = re.sub(r"第 (\d+) 列$", "", first.ref).rstrip()
+        if "!" in ref and re.match(r"^.*![A-Z]+\d+$", ref):
+            sheet, at = ref.rsplit("!", 1)
+            ref = f"{sheet}!第 {re.sub(r'^[A-Z]+', '', at)} 行"
+        return Cell("", ref, first.line, first.column, first.place, copy=True)
+
+    def cells(self, index: int) -> list[Cell]:
+        return [cell for cell in self.rows[index] if not cell.copy] if 0 <= index < len(self.rows) else []
+
+    def find_field(self, key: str, after: int = 0) -> tuple[int, Cell, Cell | None] | None:
+        """(row, label cell, value cell) of the first `key` label with a value beside or under it
+        (else of the first such label, without a value)."""
+        first = None
+        for i in range(after, len(self.rows)):
+            row = self.rows[i]
+            for j, cell in enumerate(row):
+                if cell.copy or not cell.text or len(cell.text) > 60:
+                    continue
+                if self.vocabulary.fields.match(cell.text, loose=False) == key:
+                    value = self.value_after(i, j)
+                    if value is not None:
+                        return i, cell, value
+                    first = first or (i, cell, None)
+                elif _inline_field(cell.text, self.vocabulary) == key:
+                    return i, cell, None
+        return first
+
+    def value_after(self, i: int, j: int) -> Cell | None:
+        """The first non-empty cell right of the label that is not itself a label; else the one below."""
+        for cell in self.rows[i][j + 1:]:
+            if cell.copy or not cell.text:
+                continue
+            if self.is_any_label(cell.text):
+                return None
+            return cell
+        if len(self.cells(i)) == 1 and i + 1 < len(self.rows):
+            below = self.cells(i + 1)
+            if len(below) == 1 and below[0].text and not self.is_any_label(below[0].text):
+                return below[0]
+        return None
+
+    def is_any_label(self, text: str) -> bool:
+        if len(text) > 30:
+            return False
+        v = self.vocabulary
+        return bool(v.fields.match(text, loose=False) or _inline_field(text, v) is not None and False
+                    or v.words("funds.columns").match(text, loose=False) or v.words("funds.rows").match(text, loose=False)
+                    or v.words("indicators.columns").match(text, loose=False) or v.is_block("funds", text)
+                    or v.is_block("goals", text) or v.words("goals.expected").match(text, loose=False)
+                    or v.words("goals.achieved").match(text, loose=False))
+
+    def take_field(self, key: str, path: Path, data: dict, after: int = 0) -> Cell | None:
+        found = self.find_field(key, after)
+        if found is None:
+            return None
+        _, label, value = found
+        self.label(label)
+        inline = _inline_value(label.text) if _inline_field(label.text, self.vocabulary) == key else None
+        if inline is not None:
+            self.labels.pop(label.key, None)
+            _set(data, path, self.keep(path, label, inline))
+            return label
+        if value is not None:
+            _set(data, path, self.keep(path, value))
+        return value
+
+    # -- the whole table --
+
+    def read(self, narrative_start: int) -> ImportedCase:
+        kind = self.form.kind
+        data: dict[str, Any] = {"scheme": self.form.scheme, "fiscal_year": self.year, "kind": kind}
+        if self.title is not None:
+            self.label(self.title)
+            self.provenance[("fiscal_year",)] = self.title
+        for i, row in enumerate(self.rows[: max(0, self.start.row - self.base)] if not self.grid.stream else []):
+            for cell in row:
+                if not cell.copy and re.match(r"^附件\s*\d*[:：]?$", normalize_text(cell.text)):
+                    self.label(cell)
+        name_key = "project_name" if kind == "project" else "department_name"
+        name = self.take_field(name_key, ("name",), data)
+        if name is None and kind == "department":
+            name = self.take_field("project_name", ("name",), data)
+        if name is None or not data.get("name"):
+            if self.find_field(name_key) is None:
+                raise _Missing(f"没有找到“{'项目名称' if kind == 'project' else '部门名称'}”一栏")
+            raise _Missing(f"“{'项目名称' if kind == 'project' else '部门名称'}”一栏是空的")
+        if self.year is None:
+            raise _Missing("没有找到年度（标题或表头中应有“2023年度”之类的字样）")
+        self.take_field("department", ("department",), data)
+        self.take_field("implementer", ("implementer",), data)
+        if kind == "department":
+            data.setdefault("department", data["name"])
+        data["source"] = {"document": self.grid.source.rsplit("/", 1)[-1], "table": self.table_name(),
+                          "format": self.grid.format}
+        info: dict[str, Any] = {}
+        for key in ("report_number", "fill_unit", "money_unit", "contact", "phone", "fill_date", "period",
+                    "project_type", "fund_source", "code"):
+            self.take_field(key, (key,), info)
+        reported: dict[str, Any] = {}
+        funds = self.funds(reported, info)
+        if funds:
+            data["funds"] = funds
+        goals = self.goals(kind)
+        if kind == "department":
+            for key, path in (("duties", ("goals", "duties")), ("overall_goal", ("goals", "overall"))):
+                self.take_field(key, path, data)
+            annual = self.annual_goals()
+            if annual:
+                data.setdefault("goals", {})["annual"] = annual
+            tasks = self.key_tasks()
+            if tasks:
+                data["key_tasks"] = tasks
+        if goals:
+            data.setdefault("goals", {}).update(goals)
+        data["indicators"] = self.indicator_rows(reported)
+        self.take_field("notes", ("notes",), data)
+        reported.update(self.totals())
+        if info:
+            data["info"] = {_INFO_NAMES[key]: value for key, value in info.items()}
+            for key in list(self.provenance):
+                if len(key) == 1 and key[0] in _INFO_NAMES:
+                    self.provenance[("info", _INFO_NAMES[key[0]])] = self.provenance.pop(key)
+        if kind == "department" and not self.grid.stream:
+            figures = _narrative_figures(self, narrative_start)
+            if figures:
+                data["data"] = figures
+        if reported:
+            data["reported"] = reported
+        return self.finish(data)
+
+    def table_name(self) -> str:
+        if self.title is None:
+            where = self.grid.sheet or self.grid.source.rsplit("/", 1)[-1]
+            return f"{where}（无标题）"
+        return f"{normalize_text(self.title.text)}（{self.title.ref}）"
+
+    def finish(self, data: dict[str, Any]) -> ImportedCase:
+        for row in self.rows:
+            for cell in row:
+                if cell.copy or not cell.text or cell.key in self.labels:
+                    continue
+                if normalize_text(cell.text) in BLANK_MARKERS or (
+                        len(cell.text) <= 20 and self.vocabulary.headings.match(cell.text, loose=False)):
+                    self.labels[cell.key] = cell  # a dash or a heading: part of the form, nothing to read
+        mapped = {cell.key for cell in self.provenance.values()} | set(self.labels)
+        rows_with_content = [i for i, row in enumerate(self.rows)
+                             if any(cell.key in mapped for cell in row if cell.text)]
+        last = max(rows_with_content) if rows_with_content else 0
+        table_cells: dict[tuple[str, str], Cell] = {}
+        for row in self.rows[: last + 1]:
+            for cell in row:
+                if cell.text and not cell.copy:
+                    table_cells.setdefault(cell.key, cell)
+        unmapped = [cell for key, cell in table_cells.items() if key not in mapped]
+        if unmapped:
+            data["unmapped"] = [{"at": cell.ref, "text": cell.text} for cell in unmapped]
+            for n, cell in enumerate(unmapped):
+                self.provenance[("unmapped", n)] = cell
+        end_row = self.base + last + 1 if not self.grid.stream else self.end
+        case = ImportedCase(self.form.kind, data, self.provenance, self.grid.source, self.table_name(),
+                            self.grid.format, list(self.labels.values()), unmapped, list(table_cells.values()),
+                            self.begin, end_row)
+        return case
+
+    def refusal(self, missing: _Missing) -> Problem:
+        what = f"识别到“{normalize_text(self.title.text)}”（{self.title.ref}）" if self.title else "找到一张没有标题的表"
+        what += f"，按{self.grid.format}读取，但{missing.what}"
+        if self.seen_labels:
+            what += f"；已认出的栏目：{'、'.join(self.seen_labels[:16])}"
+        line = self.title.line if self.title else None
+        place = self.title.place if self.title and self.title.place else self.grid.source
+        hint = missing.hint or "请检查表格是否完整；若栏目名写法不同，可在词表中加上这种写法（--vocabulary）"
+        return Problem(what, Location(place, line), hint=hint, code="unreadable-table")
+
+    # -- 项目资金 --
+
+    def funds(self, reported: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+        columns_words = self.vocabulary.words("funds.columns")
+        rows_words = self.vocabulary.words("funds.rows")
+        header = None
+        task_words = self.vocabulary.words("key_tasks.columns")
+        task_rows = {i + k for i, row in enumerate(self.rows) for k in (0, 1)
+                     if any(not c.copy and task_words.match(c.text, loose=False) == "name" for c in row)}
+        for i, row in enumerate(self.rows):
+            if i in task_rows:
+                continue
+            labelled = [(cell, columns_words.match(cell.text)) for cell in row
+                        if not cell.copy and cell.text and len(cell.text) <= 30]
+            labelled = [(cell, key) for cell, key in labelled if key]
+            budgetish = {key for _, key in labelled} & {"initial_budget", "full_year_budget", "executed"}
+            if len(labelled) >= 2 and budgetish:
+                header = (i, labelled)
+                break
+        if header is None:
+            return {}
+        index, labelled = header
+        columns = []
+        for cell, key in labelled:
+            self.label(cell)
+            columns.append(key)
+        for cell in self.rows[index]:
+            if not cell.copy and self.vocabulary.is_block("funds", cell.text):
+                self.label(cell)
+                unit = _money_unit(cell.text)
+                if unit and "money_unit" not in info:
+                    block_unit = unit
+        for i in range(max(0, index - 2), index):
+            for cell in self.rows[i]:
+                if not cell.copy and self.vocabulary.is_block("funds", cell.text) and len(self.cells(i)) <= 2:
+                    self.label(cell)
+        funds: dict[str, Any] = {"unit": _unit_from(info) or locals().get("block_unit") or "万元"}
+        for i in range(index + 1, min(index + 10, len(self.rows))):
+            row = self.rows[i]
+            at = next(((j, cell, rows_words.match(cell.text)) for j, cell in enumerate(row)
+                       if not cell.copy and cell.text and len(cell.text) <= 30 and rows_words.match(cell.text)), None)
+            if at is None:
+                if any(self.is_block_start(cell.text) for cell in row if not cell.copy):
+                    break
+                continue
+            j, label_cell, key = at
+            if key in funds:
+                continue
+            self.label(label_cell)
+            values = [cell for cell in row[j + 1:] if not cell.copy]
+            entry: dict[str, Any] = {}
+            for column, cell in zip(columns, values):
+                if column in ("initial_budget", "full_year_budget", "executed"):
+                    entry[column] = self.keep(("funds", key, column), cell)
+                elif key == "total":
+                    value = self.keep(("reported", "execution", column), cell)
+                    reported.setdefault("execution", {})[column] = value
+                elif cell.text and normalize_text(cell.text) not in BLANK_MARKERS:
+                    name = f"{key}_rate" if column == "rate" else f"{key}_{column}"
+                    reported[name] = self.keep(("reported", name), cell)
+            for column in columns:
+                if column in ("initial_budget", "full_year_budget", "executed"):
+                    entry.setdefault(column, None)
+            funds[key] = entry
+        if len(funds) == 1:
+            raise _Missing("找到了项目资金表头，但下面没有“年度资金总额”等资金行",
+                           "资金行应以“年度资金总额”“其中：当年财政拨款”“上年结转资金”“其他资金”等开头")
+        return funds
+
+    def is_block_start(self, text: str) -> bool:
+        v = self.vocabulary
+        return bool(text) and len(text) <= 30 and (v.is_block("goals", text) or v.is_block("indicators", text)
+                                                   or v.words("indicators.columns").match(text, loose=False) in ("level1", "name"))
+
+    # -- 年度总体目标 --
+
+    def goals(self, kind: str) -> dict[str, Any]:
+        v = self.vocabulary
+        block = None
+        for i, row in enumerate(self.rows):
+            for cell in row:
+                if not cell.copy and cell.text and len(cell.text) <= 30 and v.is_block("goals", cell.text) \
+                        and not v.is_block("indicators", cell.text):
+                    block = (i, cell)
+                    break
+            if block:
+                break
+        expected_label = achieved_label = None
+        search_from = block[0] if block else 0
+        for i in range(search_from, min(search_from + 3, len(self.rows))) if block else ():
+            for cell in self.rows[i]:
+                if cell.copy or not cell.text or len(cell.text) > 20:
+                    continue
+                if expected_label is None and v.words("goals.expected").match(cell.text, loose=False):
+                    expected_label = (i, cell)
+                elif achieved_label is None and v.words("goals.achieved").match(cell.text, loose=False):
+                    achieved_label = (i, cell)
+        if block is None:
+            return {}
+        self.label(block[1])
+        goals: dict[str, Any] = {}
+        label_row = block[0]
+        for found in (expected_label, achieved_label):
+            if found:
+                self.label(found[1])
+                label_row = max(label_row, found[0])
+        texts: list[Cell] = []
+        if expected_label or achieved_label:
+            for i in range(label_row + 1, min(label_row + 3, len(self.rows))):
+                candidates = [cell for cell in self.rows[i] if not cell.copy and cell.text and not self.is_any_label(cell.text)
+                              and not v.is_block("indicators", cell.text)]
+                if candidates:
+                    texts = candidates
+                    break
+            if texts and expected_label and achieved_label and self.positional and len(texts) >= 1:
+                by_column = self.under(texts, expected_label[1], achieved_label[1])
+                if by_column:
+                    texts = by_column
+        else:
+            texts = [cell for cell in self.rows[block[0]] if not cell.copy and cell.text and cell is not block[1]]
+        if texts:
+            goals["expected"] = self.keep(("goals", "expected"), texts[0])
+            if len(texts) > 1:
+                goals["achieved"] = self.keep(("goals", "achieved"), texts[1])
+        return goals
+
+    def under(self, texts: list[Cell], left: Cell, right: Cell) -> list[Cell]:
+        """The texts ordered as they stand under the 预期目标 and 实际完成情况 labels."""
+        def column_of(cell: Cell) -> int:
+            return cell.column
+
+        first = [c for c in texts if column_of(c) < right.column]
+        second = [c for c in texts if column_of(c) >= right.column]
+        if first and second:
+            return [first[0], second[0]] + first[1:] + second[1:]
+        if second and not first:
+            return []
+        return texts
+
+    # -- 绩效指标 --
+
+    def indicator_header(self) -> _Header:
+        words = self.vocabulary.words("indicators.columns")
+        groups = self.vocabulary.words("indicators.groups")
+        best = None
+        for i, row in enumerate(self.rows):
+            keys = [words.match(cell.text) for cell in row if not cell.copy and cell.text and len(cell.text) <= 30]
+            found = {k for k in keys if k}
+            if len(found) >= 3 and ("name" in found or "level1" in found) and ("target" in found or "actual" in found
+                                                                                  or "level2" in found):
+                best = i
+                break
+        if best is None:
+            raise _Missing("没有找到绩效指标表头（一级指标、二级指标、三级指标、指标值、实际完成值……）",
+                           "表头须有“一级指标”或“三级指标（指标名称）”，以及“指标值”“实际完成值”")
+        fields: dict[int, str] = {}
+        order_cells: list[tuple[int, str]] = []
+        # The lower header row wins; the one above (年度指标值 over 性质 / 指标值 / 单位) fills in the rest.
+        rows = [best] + ([best - 1] if best >= 1 else []) + ([best + 1] if best + 1 < len(self.rows) else [])
+        for n, i in enumerate(rows):
+            for cell in self.rows[i]:
+                if cell.copy or not cell.text or len(cell.text) > 30:
+                    continue
+                key = words.match(cell.text)
+                is_group = groups.match(cell.text, loose=False) is not None
+                if n == 2 and (key is None or key in fields.values()):
+                    continue  # the row below is a header row only where it adds columns
+                if key is None and not is_group:
+                    if n == 0 and self.vocabulary.is_block("indicators", cell.text):
+                        self.label(cell)
+                    continue
+                span = range(cell.column, cell.column + max(cell.span, 1))
+                if key is not None and key not in fields.values() and not any(c in fields for c in span):
+                    for c in span:
+                        fields[c] = key
+                    order_cells.append((cell.column, key))
+                    self.label(cell)
+                elif is_group or key in fields.values():
+                    self.label(cell)
+        header_row = max(i for i in rows[:2] if any(c.key in self.labels for c in self.rows[i])) if len(rows) > 1 else best
+        if any(c.key in self.labels for c in self.rows[best + 1]) if best + 1 < len(self.rows) else False:
+            header_row = max(header_row, best + 1)
+        order = [key for _, key in sorted(order_cells)]
+        missing = [name for name, key in (("三级指标（指标名称）", "name"), ("指标值", "target"), ("实际完成值", "actual"))
+                   if key not in order]
+        if "name" in missing or ("target" in missing and "actual" in missing):
+            raise _Missing(f"绩效指标表头缺少“{'、'.join(missing)}”", "表头须写明各栏名称")
+        width = max(fields) if fields else len(order)
+        return _Header(header_row, fields, order, width)
+
+    def indicator_rows(self, reported: dict[str, Any]) -> list[dict[str, Any]]:
+        header = self.indicator_header()
+        rows: list[dict[str, Any]] = []
+        carried: dict[str, str] = {}
+        ends = self.vocabulary.ends
+        for i in range(header.row + 1, len(self.rows)):
+            cells = self.rows[i]
+            first = next((c for c in cells if c.text and not c.copy), None)
+            if first is None:
+                continue
+            first_key = label_key(first.text)
+            if any(first_key.startswith(word) for word in ends if word) or _SECTION.match(normalize_text(first.text)):
+                break
+            if self.is_block_start(first.text) and self.vocabulary.is_block("goals", first.text):
+                break
+            by_key = self.map_row(cells, header)
+            name = by_key.get("name")
+            if name is None or not name.text or self.vocabulary.words("indicators.columns").match(name.text, loose=False):
+                continue
+            row: dict[str, Any] = {}
+            index = len(rows)
+            path: Path = ("indicators", index)
+            for level in ("level1", "level2"):
+                cell = by_key.get(level)
+                if cell is not None and cell.text:
+                    share = share_in_label(cell.text) if level == "level1" else None
+                    clean = re.sub(r"\s*[(（]\s*\d+(?:\.\d+)?\s*分?\s*[)）]\s*$", "", normalize_text(cell.text)) if share else cell.text
+                    carried[level] = clean
+                    if level == "level1":
+                        carried.pop("level2", None) if by_key.get("level2") is None or not by_key["level2"].text else None
+                    row[level] = self.keep(path + (level,), cell, clean)
+                    if share is not None:
+                        reported.setdefault("level1_weights", {})[clean] = self.keep(("reported", "level1_weights", clean), cell, share)
+                elif level in carried:
+                    row[level] = carried[level]
+            if "level1" not in row:
+                row["level1"] = ""
+            row["name"] = self.keep(path + ("name",), name)
+            self.read_target(row, by_key, path)
+            if "actual" in header.order:
+                row["actual"] = self.keep(path + ("actual",), by_key.get("actual"))
+            for key in ("weight", "score", "coefficient", "deviation"):
+                if key in header.order:
+                    row[key] = self.keep(path + (key,), by_key.get(key))
+            self.provenance[path] = self.row_cell(i)
+            rows.append(row)
+        if not rows:
+            raise _Missing("绩效指标表头下没有指标行")
+        return rows
+
+    def map_row(self, cells: list[Cell], header: _Header) -> dict[str, Cell]:
+        """The row's cells by field: by grid column where the reader kept columns, else by order."""
+        real = [cell for cell in cells if not cell.copy]
+        covered = max((c.column + c.span - 1 for c in cells), default=0)
+        if self.positional and covered >= header.width and len(cells) >= len(header.order) - 0:
+            by_key: dict[str, Cell] = {}
+            for cell in cells:
+                key = header.fields.get(cell.column)
+                if key is not None and key not in by_key:
+                    by_key[key] = cell
+            return by_key
+        return self.anchored(real, header)
+
+    def anchored(self, cells: list[Cell], header: _Header) -> dict[str, Cell]:
+        """A row whose blank or merged cells were dropped: 一级 / 二级 found by their words, the rest in order."""
+        order = list(header.order)
+        v = self.vocabulary
+        leading = [key for key in order[:2] if key in ("level1", "level2")]
+        present: list[str] = []
+        rest = list(cells)
+        if leading:
+            if self.positional and len(cells) < len(order):
+                # Blank cells are kept, so what is missing is the merged 一级 / 二级 cells at the front.
+                keep = max(0, len(leading) - (len(order) - len(cells)))
+                present = leading[len(leading) - keep:] if keep else []
+            else:
+                if rest and "level1" in leading and _is_level(v, "level1", rest[0].text):
+                    present.append("level1")
+                    if len(rest) > 1 and "level2" in leading and _is_level(v, "level2", rest[1].text):
+                        present.append("level2")
+                elif rest and "level2" in leading and _is_level(v, "level2", rest[0].text):
+                    present.append("level2")
+        fields = present + [key for key in order if key not in leading]
+        return {key: cell for key, cell in zip(fields, rest)}
+
+    def read_target(self, row: dict[str, Any], by_key: dict[str, Cell], path: Path) -> None:
+        """指标性质, 指标值 and 度量单位, also from a single cell such as "≥50个" or "≤30天"."""
+        nature_cell, target_cell, unit_cell = by_key.get("nature"), by_key.get("target"), by_key.get("unit")
+        target_text = normalize_text(target_cell.text) if target_cell is not None else ""
+        operator, rest = split_operator(target_text) if target_text else (None, "")
+        written = nature_cell.text.strip() if nature_cell is not None and nature_cell.text else ""
+        nature = None
+        if written:
+            meaning = self.vocabulary.natures.match(written, loose=False)
+            symbol, remainder = split_operator(written)
+            if meaning == "定量" or (meaning is None and symbol is None and written.startswith("定量")):
+                nature = operator or "≥"
+            elif meaning is not None:
+                nature = meaning
+            elif symbol is not None and not remainder:
+                nature = symbol
+            else:
+                nature = written
+            self.provenance[path + ("nature",)] = nature_cell
+        if nature is None:
+            is_number = bool(re.match(r"^[+-]?[\d.,，]", rest))
+            nature = operator or ("≥" if is_number or not rest else "定性")
+        row["nature"] = nature
+        unit = unit_cell.text.strip() if unit_cell is not None and unit_cell.text else None
+        target: Any = rest or None
+        match = _NUMBER_UNIT.match(rest) if rest else None
+        if match and match.group(2) and nature != "定性":
+            target = match.group(1)
+            if unit is None:
+                unit = match.group(2).strip()
+        row["target"] = self.keep(path + ("target",), target_cell, target) if target_cell is not None else None
+        if target_cell is not None and target is None:
+            self.provenance.pop(path + ("target",), None)
+            if target_cell.text:
+                self.provenance[path + ("target",)] = target_cell
+        row["unit"] = unit
+        if unit_cell is not None and unit_cell.text:
+            self.provenance[path + ("unit",)] = unit_cell
+
+    # -- 总分、等级 --
+
+    def totals(self) -> dict[str, Any]:
+        words = self.vocabulary.totals
+        reported: dict[str, Any] = {}
+        for i, row in enumerate(self.rows):
+            for j, cell in enumerate(row):
+                if cell.copy or not cell.text or len(cell.text) > 20:
+                    continue
+                key = words.match(cell.text, loose=False)
+                if key is None or self.used(cell):
+                    continue
+                after = [c for c in row[j + 1:] if not c.copy and c.text]
+                if self.grid.stream and not after:
+                    after = [c for c in self.cells(i + 1) if c.text][:3]
+                if not after:
+                    continue
+                if key == "total" and "total" not in reported:
+                    numbers = [c for c in after if _NUMBERISH.match(normalize_text(c.text))]
+                    grades = [c for c in after if _GRADE.match(label_key(c.text))]
+                    if not numbers and not grades:
+                        continue
+                    self.label(cell)
+                    if len(numbers) >= 2:
+                        reported["total_weight"] = self.keep(("reported", "total_weight"), numbers[0])
+                        reported["total"] = self.keep(("reported", "total"), numbers[1])
+                    elif numbers:
+                        reported["total"] = self.keep(("reported", "total"), numbers[0])
+                    if grades and "grade" not in reported:
+                        reported["grade"] = self.keep(("reported", "grade"), grades[0], label_key(grades[0].text))
+                elif key == "grade" and "grade" not in reported:
+                    grades = [c for c in after if _GRADE.match(label_key(c.text))]
+                    if grades:
+                        self.label(cell)
+                        reported["grade"] = self.keep(("reported", "grade"), grades[0], label_key(grades[0].text))
+        return reported
+
+    # -- 部门整体支出：年度目标、重点工作任务 --
+
+    def annual_goals(self) -> list[dict[str, Any]]:
+        header = next(((i, cell) for i, row in enumerate(self.rows) for cell in row
+                       if not cell.copy and self.vocabulary.is_block("annual_goals", cell.text)), None)
+        if header is None:
+            return []
+        self.label(header[1])
+        for cell in self.rows[header[0]]:
+            if not cell.copy and cell.text and cell is not header[1] and len(cell.text) <= 20:
+                self.label(cell)
+        goals = []
+        for i in range(header[0] + 1, len(self.rows)):
+            cells = [cell for cell in self.rows[i] if cell.text and not cell.copy]
+            if not cells or not re.match(r"^20\d\d$", normalize_text(cells[0].text)):
+                break
+            entry: dict[str, Any] = {"year": int(normalize_text(cells[0].text))}
+            path: Path = ("goals", "annual", len(goals))
+            self.provenance[path + ("year",)] = cells[0]
+            if len(cells) > 1:
+                entry["target"] = self.keep(path + ("target",), cells[1])
+            if len(cells) > 2:
+                entry["achieved"] = self.keep(path + ("achieved",), cells[2])
+            goals.append(entry)
+        return goals
+
+    def key_tasks(self) -> list[dict[str, Any]]:
+        words = self.vocabulary.words("key_tasks.columns")
+        header = None
+        for i, row in enumerate(self.rows):
+            if any(not c.copy and words.match(c.text, loose=False) == "name" for c in row):
+                header = i
+                break
+        if header is None:
+            return []
+        for i in range(max(0, header - 1), header):
+            for cell in self.rows[i]:
+                if not cell.copy and self.vocabulary.is_block("key_tasks", cell.text):
+                    self.label(cell)
+        columns: dict[int, str] = {}
+        for i in (header + 1, header):  # 批复金额 spans 总额 / 财政拨款 / 其他资金 on the row below, read first
+            for cell in self.rows[i] if i < len(self.rows) else []:
+                if cell.copy or not cell.text:
+                    continue
+                key = words.match(cell.text)
+                if key and key not in columns.values() and cell.column not in columns:
+                    columns[cell.column] = key
+                    self.label(cell)
+                elif key or label_key(cell.text) in ("批复金额", "金额"):
+                    self.label(cell)
+        tasks = []
+        for i in range(header + 2, len(self.rows)):
+            cells = self.rows[i]
+            first = next((c for c in cells if c.text and not c.copy), None)
+            if first is None:
+                continue
+            if _SECTION.match(normalize_text(first.text)) or self.vocabulary.is_block("indicators", first.text) \
+                    or self.vocabulary.words("indicators.columns").match(first.text, loose=False):
+                break
+            by_key = {columns[c.column]: c for c in cells if c.column in columns and not c.copy}
+            if "name" not in by_key or not by_key["name"].text:
+                continue
+            path: Path = ("key_tasks", len(tasks))
+            task: dict[str, Any] = {"name": self.keep(path + ("name",), by_key["name"])}
+            for key in ("level", "content"):
+                if key in by_key and by_key[key].text:
+                    task[key] = self.keep(path + (key,), by_key[key])
+            task["approved"] = {key: self.keep(path + ("approved", key), by_key[key])
+                                for key in ("total", "appropriation", "other") if key in by_key}
+            for key in ("executed", "rate", "reason"):
+                if key in by_key:
+                    task[key] = self.keep(path + (key,), by_key[key])
+            self.provenance[path] = self.row_cell(i)
+            tasks.append(task)
+        return tasks
+
+
+_INFO_NAMES = {"report_number": "报表编号", "fill_unit": "填报单位", "money_unit": "金额单位", "contact": "联系人",
+               "phone": "联系电话", "fill_date": "填报日期", "period": "实施周期", "project_type": "项目类型",
+               "fund_source": "资金来源", "code": "编码"}
+
+
+def _is_level(vocabulary: Vocabulary, level: str, text: str) -> bool:
+    if not text or len(text) > 30:
+        return False
+    return vocabulary.words(f"indicators.{level}").match(text, loose=True) is not None
+
+
+def _money_unit(text: str) -> str | None:
+    folded = fold(text)
+    if "万元" in folded:
+        return "万元"
+    if re.search(r"[(（:：]元", folded) or folded.endswith("元)") or folded.endswith("元）"):
+        return "元"
+    return None
+
+
+def _unit_from(info: dict[str, Any]) -> str | None:
+    text = str(info.get("money_unit") or "")
+    if "万元" in text:
+        return "万元"
+    if "元" in text:
+        return "元"
+    return None
+
+
+def _set(data: dict, path: Path, value: Any) -> None:
+    target = data
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _narrative_figures(reader: _TableReader, start: int) -> dict[str, Any]:
+    """Figures a 自评报告 states in words before its table: 收入合计1,522.66万元 … 占总支出的76.01% …"""
+    grid = reader.grid
+    lines = [(i, " ".join(c.text for c in grid.rows[i] if c.text)) for i in range(start, reader.begin) if grid.rows[i]]
+    figures: dict[str, Any] = {}
+    amount = r"([\d,，]+(?:\.\d+)?)万元"
+
+    def find(pattern: str, path: Path) -> None:
+        for i, text in lines:
+            match = re.search(pattern, normalize_text(text))
+            if match:
+                target = figures
+                for part in path[:-1]:
+                    target = target.setdefault(part, {})
+                target[path[-1]] = match.group(1)
+                first = next((c for c in grid.rows[i] if c.text), grid.rows[i][0])
+                reader.provenance[("data",) + path] = Cell("", grid.row_ref(i), first.line, first.column, first.place, copy=True)
+                return
+
+    find(r"收入合计" + amount, ("收支", "收入合计"))
+    find(r"财政拨款收入" + amount, ("收支", "财政拨款收入"))
+    find(r"财政拨款收入[\d,.]+万元,占总收入的([\d.]+%)", ("收支", "财政拨款收入占比"))
+    find(r"支出合计" + amount, ("收支", "支出合计"))
+    find(r"基本支出" + amount, ("收支", "基本支出"))
+    find(r"基本支出[\d,.]+万元,占总支出的([\d.]+%)", ("收支", "基本支出占比"))
+    find(r"项目支出" + amount, ("收支", "项目支出"))
+    find(r"项目支出[\d,.]+万元,占总支出的([\d.]+%)", ("收支", "项目支出占比"))
+    find(r"“?三公”?经费支出决算数" + amount, ("三公经费", "决算数"))
+    find(r"车辆购置" + amount, ("三公经费", "车辆购置"))
+    find(r"内设(\d+)个科室", ("人员", "科室"))
+    find(r"有职工(\d+)人", ("人员", "职工"))
+    find(r"行政(\d+)人", ("人员", "行政"))
+    find(r"事业(\d+)人", ("人员", "事业"))
+    return figures
+
+
+# ------------------------------------------------------------------ one cell per line ----
+
+
+def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
+    """Rebuild a table's rows from text with one cell per line, using the labels it contains.
+
+    A field label takes the next cell as its value; a run of 项目资金 column labels is a header, and
+    each fund row's name takes as many cells as the header has columns; a run of indicator column
+    labels is a header (in the form's order where a two-row header was flattened), and each
+    indicator row takes its 一级 / 二级 cells where their words appear, then the rest in order.
+    Cells are numbered by their place in the rebuilt row, so rows are read as a positional grid.
+    """
+    cells = [cell for row in rows for cell in row if not cell.copy]
+    v = vocabulary
+    out: list[list[Cell]] = []
+
+    def kind(cell: Cell) -> str | None:
+        text = cell.text
+        if not text or len(text) > 30:
+            return None
+        if v.fields.match(text, loose=False):
+            return "field"
+        if v.words("funds.rows").match(text, loose=False):
+            return "funds-row"
+        if v.words("funds.columns").match(text, loose=False) or v.is_block("funds", text):
+            return "funds-col"
+        if v.words("indicators.columns").match(text, loose=False) or v.words("indicators.groups").match(text, loose=False) \
+                or v.is_block("indicators", text):
+            return "ind-col"
+        if v.is_block("goals", text) or v.words("goals.expected").match(text, loose=False) \
+                or v.words("goals.achieved").match(text, loose=False):
+            return "goals"
+        if any(label_key(text).startswith(word) for word in v.ends if word) or v.totals.match(text, loose=False):
+            return "end"
+        return None
+
+    def numbered(row: list[Cell]) -> list[Cell]:
+        return [dataclasses.replace(cell, column=n + 1, span=1) for n, cell in enumerate(row)]
+
+    funds_width = 0
+    indicator_order: list[str] = []
+    i = 0
+    n = len(cells)
+    while i < n:
+        cell = cells[i]
+        k = kind(cell)
+        if not cell.text:
+            i += 1
+            continue
+        if k == "field":
+            row = [cell]
+            if i + 1 < n and cells[i + 1].text and kind(cells[i + 1]) is None:
+                row.append(cells[i + 1])
+                i += 1
+            out.append(numbered(row))
+            i += 1
+        elif k == "funds-col":
+            run = []
+            while i < n and (kind(cells[i]) == "funds-col" or not cells[i].text):
+                if cells[i].text:
+                    run.append(cells[i])
+                i += 1
+            funds_width = sum(1 for c in run if v.words("funds.columns").match(c.text, loose=False))
+            out.append(numbered(run))
+        elif k == "funds-row":
+            row = [cell]
+            i += 1
+            while i < n and len(row) - 1 < max(funds_width, 1) and kind(cells[i]) is None \
+                    and (not cells[i].text or _VALUE_LIKE.match(normalize_text(cells[i].text))):
+                row.append(cells[i])
+                i += 1
+            out.append(numbered(row))
+        elif k == "goals":
+            run = []
+            while i < n and (kind(cells[i]) == "goals" or not cells[i].text):
+                if cells[i].text:
+                    run.append(cells[i])
+                i += 1
+            out.append(numbered(run))
+            values = []
+            while i < n and len(values) < 2 and kind(cells[i]) is None:
+                if cells[i].text:
+                    values.append(cells[i])
+                i += 1
+            if values:
+                out.append(numbered(values))
+        elif k == "ind-col":
+            run = []
+            while i < n and (kind(cells[i]) == "ind-col" or not cells[i].text):
+                if cells[i].text:
+                    run.append(cells[i])
+                i += 1
+            header, indicator_order = _flatten_header(run, v)
+            out.append(header)
+        elif k == "end" or k is None and not indicator_order:
+            row = [cell]
+            i += 1
+            if k == "end":
+                while i < n and len(row) < 4 and kind(cells[i]) is None and cells[i].text \
+                        and (_VALUE_LIKE.match(normalize_text(cells[i].text)) or _GRADE.match(label_key(cells[i].text))):
+                    row.append(cells[i])
+                    i += 1
+                indicator_order = []
+            out.append(numbered(row))
+        else:
+            row, i = _indicator_row(cells, i, indicator_order, v, kind)
+            out.append(row)
+    return out
+
+
+def _flatten_header(run: list[Cell], v: Vocabulary) -> tuple[list[Cell], list[str]]:
+    """The header's columns in reading order; a two-row header flattened in the form's usual order."""
+    words = v.words("indicators.columns")
+    groups = v.words("indicators.groups")
+    keyed = [(cell, words.match(cell.text)) for cell in run]
+    grouped = any(groups.match(cell.text, loose=False) for cell in run)
+    columns = [(cell, key) for cell, key in keyed if key]
+    seen: set[str] = set()
+    unique = []
+    for cell, key in columns:
+        if key not in seen:
+            seen.add(key)
+            unique.append((cell, key))
+    two_rows = grouped and any(key in ("nature", "unit") for _, key in unique) or \
+        [key for _, key in unique].index("level1") > 0 if "level1" in seen else False
+    if two_rows:
+        unique.sort(key=lambda pair: _INDICATOR_ORDER.index(pair[1]))
+    ordered = [dataclasses.replace(cell, column=n + 1, span=1) for n, (cell, _) in enumerate(unique)]
+    extra = [cell for cell in run if all(cell.key != c.key for c, _ in unique)]
+    return ordered + [dataclasses.replace(cell, column=len(ordered) + 1 + n, span=1, copy=False)
+                      for n, cell in enumerate(extra) if False], [key for _, key in unique]
+
+
+def _indicator_row(cells: list[Cell], i: int, order: list[str], v: Vocabulary, kind) -> tuple[list[Cell], int]:  # noqa: ANN001
+    n = len(cells)
+    slots: dict[str, Cell] = {}
+    if "level1" in order and _is_level(v, "level1", cells[i].text):
+        slots["level1"] = cells[i]
+        i += 1
+        if i < n and "level2" in order and _is_level(v, "level2", cells[i].text):
+            slots["level2"] = cells[i]
+            i += 1
+    elif "level2" in order and _is_level(v, "level2", cells[i].text):
+        slots["level2"] = cells[i]
+        i += 1
+    rest = [key for key in order if key not in ("level1", "level2")]
+    taken = 0
+    for key in rest:
+        if i >= n:
+            break
+        cell = cells[i]
+        if taken and cell.text and (kind(cell) in ("end", "ind-col", "field", "goals", "funds-row")
+                                    or _is_level(v, "level1", cell.text) or _is_level(v, "level2", cell.text)):
+            break
+        slots[key] = cell
+        taken += 1
+        i += 1
+    row = []
+    for number, key in enumerate(order, 1):
+        cell = slots.get(key)
+        if cell is None:
+            row.append(Cell("", "", None, number, "", copy=True))
+        else:
+            row.append(dataclasses.replace(cell, column=number, span=1))
+    return row, i
