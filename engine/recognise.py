@@ -31,6 +31,7 @@ _VALUE_LIKE = re.compile(r"^(?:[+-]?[\d.,，]+\s*(?:%|％|万元|元|分)?|[—�
 _NUMBER_UNIT = re.compile(r"^([+-]?[\d.,，]+)\s*(\S.*)?$")
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 _SENTENCE = re.compile(r"[。；;！!？?]")
+_PLACEHOLDER = re.compile(r"^(?:指标\s*\d*\s*[:：]?|[.…。·、\s]+)$")
 _GRADE = re.compile(r"^(优秀?|良好?|中等?|合格|较差|差|不合格|一般)$")
 
 
@@ -284,13 +285,15 @@ class _TableReader:
         self.provenance: dict[Path, Cell] = {}
         self.labels: dict[tuple[str, str], Cell] = {}
         self.seen_labels: list[str] = []
+        self.parts: dict[tuple[str, str], list[Cell]] = {}  # a label rebuilt from two cells -> the cells
         if grid.stream:
-            self.rows = _reflow(grid.rows[begin:end], vocabulary)
+            self.rows = _reflow(grid.rows[begin:end], vocabulary, self.parts)
             self.base = 0
         else:
             self.rows = grid.rows[begin:end]
             self.base = begin
         self.positional = grid.positional or grid.stream
+        self.header: _Header | None = None
 
     # -- bookkeeping --
 
@@ -462,6 +465,9 @@ class _TableReader:
                         len(cell.text) <= 20 and self.vocabulary.headings.match(cell.text, loose=False)):
                     self.labels[cell.key] = cell  # a dash or a heading: part of the form, nothing to read
         mapped = {cell.key for cell in self.provenance.values()} | set(self.labels)
+        for key, pieces in self.parts.items():
+            if key in mapped:
+                mapped.update(piece.key for piece in pieces)
         rows_with_content = [i for i, row in enumerate(self.rows)
                              if any(cell.key in mapped for cell in row if cell.text)]
         last = max(rows_with_content) if rows_with_content else 0
@@ -469,7 +475,8 @@ class _TableReader:
         for row in self.rows[: last + 1]:
             for cell in row:
                 if cell.text and not cell.copy:
-                    table_cells.setdefault(cell.key, cell)
+                    for piece in self.parts.get(cell.key, [cell]):
+                        table_cells.setdefault(piece.key, piece)
         unmapped = [cell for key, cell in table_cells.items() if key not in mapped]
         if unmapped:
             data["unmapped"] = [{"at": cell.ref, "text": cell.text} for cell in unmapped]
@@ -517,6 +524,7 @@ class _TableReader:
         for cell, key in labelled:
             self.label(cell)
             columns.append(key)
+        by_column = {c: key for cell, key in labelled for c in range(cell.column, cell.column + max(cell.span, 1))}
         for cell in self.rows[index]:
             if not cell.copy and self.vocabulary.is_block("funds", cell.text):
                 self.label(cell)
@@ -541,8 +549,15 @@ class _TableReader:
                 continue
             self.label(label_cell)
             values = [cell for cell in row[j + 1:] if not cell.copy]
+            if self.grid.merged:
+                # Cells stand in their true columns: a header cell over the row names (年度预算数（万元）
+                # above 总额 / 其中：财政资金) is not a column of figures.
+                pairs = [(by_column[cell.column], cell) for cell in values if cell.column in by_column
+                         and cell.column >= label_cell.column + label_cell.span]
+            else:
+                pairs = _typed_pairs(columns, values)
             entry: dict[str, Any] = {}
-            for column, cell in zip(columns, values):
+            for column, cell in pairs:
                 if column in ("initial_budget", "full_year_budget", "executed"):
                     entry[column] = self.keep(("funds", key, column), cell)
                 elif key == "total":
@@ -648,18 +663,16 @@ class _TableReader:
                            "表头须有“一级指标”或“三级指标（指标名称）”，以及“指标值”“实际完成值”")
         fields: dict[int, str] = {}
         order_cells: list[tuple[int, str]] = []
-        # The lower header row wins; the one above (年度指标值 over 性质 / 指标值 / 单位) fills in the rest.
-        rows = [best] + ([best - 1] if best >= 1 else []) + ([best + 1] if best + 1 < len(self.rows) else [])
-        for n, i in enumerate(rows):
-            for cell in self.rows[i]:
-                if cell.copy or not cell.text or len(cell.text) > 30:
-                    continue
-                key = words.match(cell.text)
-                is_group = groups.match(cell.text, loose=False) is not None
-                if n == 2 and (key is None or key in fields.values()):
-                    continue  # the row below is a header row only where it adds columns
+
+        def header_cells(i: int) -> list[tuple[Cell, str | None, bool]]:
+            return [(cell, words.match(cell.text), groups.match(cell.text, loose=False) is not None)
+                    for cell in self.rows[i] if not cell.copy and cell.text and len(cell.text) <= 30]
+
+        def take(i: int, only_new: bool) -> int:
+            taken = 0
+            for cell, key, is_group in header_cells(i):
                 if key is None and not is_group:
-                    if n == 0 and self.vocabulary.is_block("indicators", cell.text):
+                    if self.vocabulary.is_block("indicators", cell.text):
                         self.label(cell)
                     continue
                 span = range(cell.column, cell.column + max(cell.span, 1))
@@ -668,11 +681,30 @@ class _TableReader:
                         fields[c] = key
                     order_cells.append((cell.column, key))
                     self.label(cell)
-                elif is_group or key in fields.values():
+                    taken += 1
+                elif not only_new:
                     self.label(cell)
-        header_row = max(i for i in rows[:2] if any(c.key in self.labels for c in self.rows[i])) if len(rows) > 1 else best
-        if any(c.key in self.labels for c in self.rows[best + 1]) if best + 1 < len(self.rows) else False:
-            header_row = max(header_row, best + 1)
+            return taken
+
+        # The lower header row wins; the one above (年度指标值 over 性质 / 指标值 / 单位) fills in the rest,
+        # and a row below that only adds column names (指标性质 / 指标值 / 度量单位 under 年度指标值) is header too.
+        header_row = best
+        take(best, only_new=False)
+        below = best + 1
+        if below < len(self.rows):
+            cells_below = header_cells(below)
+            if cells_below and all(key is not None or is_group for _, key, is_group in cells_below) \
+                    and any(key is not None and key not in fields.values() for _, key, _ in cells_below):
+                take(below, only_new=False)
+                header_row = below
+        above = best - 1
+        if above >= 0:
+            cells_above = header_cells(above)
+            if cells_above and sum(1 for _, key, is_group in cells_above if key or is_group) >= max(1, len(cells_above) - 1):
+                take(above, only_new=True)
+                for cell, key, is_group in cells_above:
+                    if key or is_group:
+                        self.label(cell)
         order = [key for _, key in sorted(order_cells)]
         missing = [name for name, key in (("三级指标（指标名称）", "name"), ("指标值", "target"), ("实际完成值", "actual"))
                    if key not in order]
@@ -683,6 +715,7 @@ class _TableReader:
 
     def indicator_rows(self, reported: dict[str, Any]) -> list[dict[str, Any]]:
         header = self.indicator_header()
+        self.header = header
         rows: list[dict[str, Any]] = []
         carried: dict[str, str] = {}
         ends = self.vocabulary.ends
@@ -699,6 +732,10 @@ class _TableReader:
             by_key = self.map_row(cells, header)
             name = by_key.get("name")
             if name is None or not name.text or self.vocabulary.words("indicators.columns").match(name.text, loose=False):
+                continue
+            if _PLACEHOLDER.match(normalize_text(name.text)) and not any(
+                    by_key.get(key) is not None and by_key[key].text for key in ("target", "actual", "weight", "score")):
+                self.label(name)  # an empty template row (指标2：, ……) the clerk did not fill in
                 continue
             row: dict[str, Any] = {}
             index = len(rows)
@@ -735,7 +772,7 @@ class _TableReader:
         """The row's cells by field: by grid column where the reader kept columns, else by order."""
         real = [cell for cell in cells if not cell.copy]
         covered = max((c.column + c.span - 1 for c in cells), default=0)
-        if self.positional and covered >= header.width and len(cells) >= len(header.order) - 0:
+        if self.grid.merged or self.grid.stream or (self.positional and covered >= header.width):
             by_key: dict[str, Cell] = {}
             for cell in cells:
                 key = header.fields.get(cell.column)
@@ -752,17 +789,16 @@ class _TableReader:
         present: list[str] = []
         rest = list(cells)
         if leading:
-            if self.positional and len(cells) < len(order):
+            if rest and "level1" in leading and _is_level(v, "level1", rest[0].text):
+                present.append("level1")
+                if len(rest) > 1 and "level2" in leading and _is_level(v, "level2", rest[1].text):
+                    present.append("level2")
+            elif rest and "level2" in leading and _is_level(v, "level2", rest[0].text):
+                present.append("level2")
+            elif self.positional and len(cells) < len(order):
                 # Blank cells are kept, so what is missing is the merged 一级 / 二级 cells at the front.
                 keep = max(0, len(leading) - (len(order) - len(cells)))
                 present = leading[len(leading) - keep:] if keep else []
-            else:
-                if rest and "level1" in leading and _is_level(v, "level1", rest[0].text):
-                    present.append("level1")
-                    if len(rest) > 1 and "level2" in leading and _is_level(v, "level2", rest[1].text):
-                        present.append("level2")
-                elif rest and "level2" in leading and _is_level(v, "level2", rest[0].text):
-                    present.append("level2")
         fields = present + [key for key in order if key not in leading]
         return {key: cell for key, cell in zip(fields, rest)}
 
@@ -824,6 +860,15 @@ class _TableReader:
                     continue
                 if key == "total" and "total" not in reported:
                     numbers = [c for c in after if _NUMBERISH.match(normalize_text(c.text))]
+                    header = self.header
+                    if header is not None and (self.grid.merged or self.grid.stream) and numbers:
+                        placed = {header.fields.get(c.column): c for c in numbers}
+                        if "weight" in placed or "score" in placed:
+                            numbers = [c for c in (placed.get("weight"), placed.get("score")) if c is not None]
+                            if "score" not in placed:
+                                self.label(cell)
+                                reported["total_weight"] = self.keep(("reported", "total_weight"), numbers[0])
+                                continue
                     grades = [c for c in after if _GRADE.match(label_key(c.text))]
                     if not numbers and not grades:
                         continue
@@ -924,6 +969,22 @@ _INFO_NAMES = {"report_number": "报表编号", "fill_unit": "填报单位", "mo
                "fund_source": "资金来源", "code": "编码"}
 
 
+def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell]]:
+    """Figures after a fund row's name, in the header's order; a rate (“100%”) where the order says
+    分值 or 得分 belongs to the 执行率 column further on (a row that leaves its 分值 out, as 其中 rows do)."""
+    pairs: list[tuple[str, Cell]] = []
+    remaining = list(columns)
+    for cell in values:
+        if not remaining:
+            break
+        column = remaining.pop(0)
+        text = normalize_text(cell.text)
+        while text.endswith("%") and column in ("weight", "score") and "rate" in remaining:
+            column = remaining.pop(0)
+        pairs.append((column, cell))
+    return pairs
+
+
 def _is_level(vocabulary: Vocabulary, level: str, text: str) -> bool:
     if not text or len(text) > 30:
         return False
@@ -994,7 +1055,41 @@ def _narrative_figures(reader: _TableReader, start: int) -> dict[str, Any]:
 # ------------------------------------------------------------------ one cell per line ----
 
 
-def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
+def _join_wrapped_labels(cells: list[Cell], v: Vocabulary, parts: dict[tuple[str, str], list[Cell]]) -> list[Cell]:
+    """A label a web page wrapped over two cells (“年初” / “预算数”, “项目资金” / “(万元)”) made one again."""
+    def is_label(text: str) -> bool:
+        return bool(len(text) <= 30 and (
+            v.fields.match(text, loose=False) or v.words("funds.rows").match(text, loose=False)
+            or v.words("funds.columns").match(text, loose=False) or v.words("indicators.columns").match(text, loose=False)
+            or v.is_block("funds", text) or v.is_block("goals", text) or v.is_block("indicators", text)
+            or v.words("goals.expected").match(text, loose=False) or v.words("goals.achieved").match(text, loose=False)
+            or v.words("indicators.level1").match(text, loose=False) or v.words("indicators.level2").match(text, loose=False)))
+
+    joined: list[Cell] = []
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        j = i + 1
+        while j < len(cells) and not cells[j].text and j - i <= 2:
+            j += 1  # the blank line between the two halves
+        if j < len(cells) and cell.text and cells[j].text and len(cell.text) <= 12:
+            after = cells[j].text
+            unit_only = re.fullmatch(r"[(（][^()（）]{1,8}[)）]", normalize_text(after)) is not None
+            together = cell.text + after
+            if (unit_only and is_label(cell.text)) or (len(after) <= 12 and is_label(together)
+                                                       and not (is_label(after) and is_label(cell.text)) and not _PLACEHOLDER.match(normalize_text(together))):
+                merged = dataclasses.replace(cell, text=together)
+                parts[merged.key] = [cell, cells[j]]
+                joined.append(merged)
+                i = j + 1
+                continue
+        joined.append(cell)
+        i += 1
+    return joined
+
+
+def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary,
+            parts: dict[tuple[str, str], list[Cell]]) -> list[list[Cell]]:
     """Rebuild a table's rows from text with one cell per line, using the labels it contains.
 
     A field label takes the next cell as its value; a run of 项目资金 column labels is a header, and
@@ -1003,8 +1098,8 @@ def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
     indicator row takes its 一级 / 二级 cells where their words appear, then the rest in order.
     Cells are numbered by their place in the rebuilt row, so rows are read as a positional grid.
     """
-    cells = [cell for row in rows for cell in row if not cell.copy]
     v = vocabulary
+    cells = _join_wrapped_labels([cell for row in rows for cell in row if not cell.copy], v, parts)
     out: list[list[Cell]] = []
 
     def kind(cell: Cell) -> str | None:
@@ -1015,14 +1110,18 @@ def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
             return "field"
         if v.words("funds.rows").match(text, loose=False):
             return "funds-row"
-        if v.words("funds.columns").match(text, loose=False) or v.is_block("funds", text):
-            return "funds-col"
-        if v.words("indicators.columns").match(text, loose=False) or v.words("indicators.groups").match(text, loose=False) \
-                or v.is_block("indicators", text):
-            return "ind-col"
         if v.is_block("goals", text) or v.words("goals.expected").match(text, loose=False) \
                 or v.words("goals.achieved").match(text, loose=False):
             return "goals"
+        funds = v.words("funds.columns").match(text, loose=False) is not None or v.is_block("funds", text)
+        indicator = v.words("indicators.columns").match(text, loose=False) is not None \
+            or v.words("indicators.groups").match(text, loose=False) is not None or v.is_block("indicators", text)
+        if funds and indicator:
+            return "both-col"  # 分值, 得分, 权重: either header
+        if funds:
+            return "funds-col"
+        if indicator:
+            return "ind-col"
         if any(label_key(text).startswith(word) for word in v.ends if word) or v.totals.match(text, loose=False):
             return "end"
         return None
@@ -1049,7 +1148,7 @@ def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
             i += 1
         elif k == "funds-col":
             run = []
-            while i < n and (kind(cells[i]) == "funds-col" or not cells[i].text):
+            while i < n and (kind(cells[i]) in ("funds-col", "both-col") or not cells[i].text):
                 if cells[i].text:
                     run.append(cells[i])
                 i += 1
@@ -1077,9 +1176,9 @@ def _reflow(rows: list[list[Cell]], vocabulary: Vocabulary) -> list[list[Cell]]:
                 i += 1
             if values:
                 out.append(numbered(values))
-        elif k == "ind-col":
+        elif k in ("ind-col", "both-col"):
             run = []
-            while i < n and (kind(cells[i]) == "ind-col" or not cells[i].text):
+            while i < n and (kind(cells[i]) in ("ind-col", "both-col") or not cells[i].text):
                 if cells[i].text:
                     run.append(cells[i])
                 i += 1
@@ -1127,7 +1226,12 @@ def _flatten_header(run: list[Cell], v: Vocabulary) -> tuple[list[Cell], list[st
 def _indicator_row(cells: list[Cell], i: int, order: list[str], v: Vocabulary, kind) -> tuple[list[Cell], int]:  # noqa: ANN001
     n = len(cells)
     slots: dict[str, Cell] = {}
-    if "level1" in order and _is_level(v, "level1", cells[i].text):
+    following = next((c.text for c in cells[i + 1:i + 3] if c.text), "")
+    both = _is_level(v, "level1", cells[i].text) and _is_level(v, "level2", cells[i].text)
+    if both and not _is_level(v, "level2", following):
+        slots["level2"] = cells[i]  # 成本指标, 满意度指标: an 一级 word used as 二级 when no 二级 follows it
+        i += 1
+    elif "level1" in order and _is_level(v, "level1", cells[i].text):
         slots["level1"] = cells[i]
         i += 1
         if i < n and "level2" in order and _is_level(v, "level2", cells[i].text):
@@ -1142,7 +1246,7 @@ def _indicator_row(cells: list[Cell], i: int, order: list[str], v: Vocabulary, k
         if i >= n:
             break
         cell = cells[i]
-        if taken and cell.text and (kind(cell) in ("end", "ind-col", "field", "goals", "funds-row")
+        if taken and cell.text and (kind(cell) in ("end", "ind-col", "both-col", "field", "goals", "funds-row")
                                     or _is_level(v, "level1", cell.text) or _is_level(v, "level2", cell.text)):
             break
         slots[key] = cell

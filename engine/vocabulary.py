@@ -51,9 +51,14 @@ _SHARE = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]")
 _BRACKET_KEEP = re.compile(r"^(?:单位)$")
 
 
+# Mirror sites that convert pages to traditional characters write the pinyin after each converted
+# character, “項(xiàng)目”; the annotation is the mirror's, never the table's.
+PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,7}[)）]")
+
+
 def fold(text: str) -> str:
-    """Simplified characters, ordinary widths, no spaces: text as it is compared."""
-    return _SPACE.sub("", simplified(unicodedata.normalize("NFKC", text)))
+    """Simplified characters, ordinary widths, no spaces, no pinyin annotations: text as it is compared."""
+    return _SPACE.sub("", simplified(PINYIN.sub("", unicodedata.normalize("NFKC", text))))
 
 
 @functools.lru_cache(maxsize=65536)

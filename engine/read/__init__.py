@@ -65,6 +65,7 @@ class Grid:
     format: str = ""  # in words, for messages: "制表符分隔的文本", "Excel 工作簿（.xlsx）" …
     positional: bool = True  # cells stand in their true columns (False: blank cells may have been dropped)
     stream: bool = False  # one cell per line: the table's rows are lost and must be rebuilt from its labels
+    merged: bool = False  # merged cells were resolved from the file itself: every cell stands in its true column
 
     def row_ref(self, index: int) -> str:
         row = self.rows[index]

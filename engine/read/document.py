@@ -38,7 +38,7 @@ def read_docx(raw: bytes, source: str) -> Reading:
             tables += 1
             rows.extend(_table_rows(block, tables, source))
         check_size(len(rows), 1, source, "文档")
-    return Reading(source, FORMAT, [Grid(source, None, rows, FORMAT)])
+    return Reading(source, FORMAT, [Grid(source, None, rows, FORMAT, merged=True)])
 
 
 def _table_rows(table, number: int, source: str) -> list[list[Cell]]:  # noqa: ANN001

@@ -58,7 +58,7 @@ def read_pdf(raw: bytes, source: str) -> Reading:
         raise ReadError(Problem("PDF 没有文字层（可能是扫描件），无法读取其中的表格", Location(source), code="pdf-no-text",
                                 hint="请找原始的 Word / Excel 文件，或先用文字识别（OCR）转成文本"))
     description = FORMAT + ("（按表格线读取）" if ruled else "（按文字位置读取）")
-    return Reading(source, description, [Grid(source, None, rows, description, positional=ruled)])
+    return Reading(source, description, [Grid(source, None, rows, description, positional=ruled, merged=ruled)])
 
 
 def _page_rows(page, number: int, source: str) -> tuple[list[list[Cell]], bool]:  # noqa: ANN001

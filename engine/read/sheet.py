@@ -90,7 +90,7 @@ def _sheet_grid(sheet, name: str, source: str, kind: str, percent: set[tuple[int
             cells.append(Cell(text, f"{name}!{_column_letter(c + left)}{r + top + 1}", r + top + 1, c + left + 1,
                               place, spans.get((r, c), 1)))
         rows.append(cells)
-    return Grid(source, name, rows, _FORMAT_NAMES[kind])
+    return Grid(source, name, rows, _FORMAT_NAMES[kind], merged=True)
 
 
 def _column_letter(number: int) -> str:

@@ -21,6 +21,7 @@ LAYOUTS = {
     "tabs": "制表符分隔的文本",
     "csv": "逗号分隔的文本（CSV）",
     "pipes": "竖线（|）分隔的文本",
+    "pipe-cells": "竖线（|）分隔、行已打乱的网页文本",
     "spaces": "以连续空格分隔的文本",
     "lines": "每行一个单元格的文本",
 }
@@ -70,14 +71,25 @@ def layout_of(text: str, source: str) -> str:
 
     if count(lambda line: "\t" in line.strip()) >= share:
         return "tabs"
-    if count(lambda line: len(_PIPE.split(line.strip())) >= 3 and not _MARKDOWN_RULE.match(line)) >= share:
-        return "pipes"
+    piped = count(lambda line: _is_pipe_line(line))
+    if piped >= share:
+        # A web page dumped cell by cell (“text |” per cell, rows broken wherever a cell held a line
+        # break) is not a table of lines: read it as a stream of cells and rebuild the rows.
+        single = count(lambda line: len([c for c in _split(line, "pipes") if c.strip()]) <= 1)
+        return "pipe-cells" if single >= 0.25 * len(lines) else "pipes"
     if Path(source).suffix.lower() == ".csv" or (
             count(lambda line: line.count(",") >= 2) >= 0.5 * len(lines) and _consistent_csv(text)):
         return "csv"
     if count(lambda line: _SPACE_GAP.search(line.strip()) is not None) >= share:
         return "spaces"
     return "lines"
+
+
+def _is_pipe_line(line: str) -> bool:
+    stripped = line.strip()
+    if _MARKDOWN_RULE.match(stripped):
+        return False
+    return len(_PIPE.split(stripped)) >= 3 or (len(stripped) > 1 and stripped[-1] in "|｜") or stripped in ("|", "｜")
 
 
 def _consistent_csv(text: str) -> bool:
@@ -102,13 +114,19 @@ def read_text(text: str, source: str) -> Reading:
             check_size(len(rows), len(cells), source, "表格")
     elif layout == "lines":
         rows = _stream_rows(text.split("\n"), source)
+    elif layout == "pipe-cells":
+        rows = []
+        for number, line in enumerate(text.split("\n"), 1):
+            for i, cell in enumerate(_split(line, "pipes")):
+                rows.append([Cell(clip(cell), f"第 {number} 行第 {i + 1} 列", number, i + 1, source)])
+            check_size(len(rows), 1, source, "表格")
     else:
         rows = []
         for number, line in enumerate(text.split("\n"), 1):
             rows.append(_row(_split(line, layout), number, source))
             check_size(len(rows), len(rows[-1]), source, "表格")
     grid = Grid(source, None, rows, LAYOUTS[layout], positional=layout in ("tabs", "csv", "pipes"),
-                stream=layout == "lines")
+                stream=layout in ("lines", "pipe-cells"))
     return Reading(source, LAYOUTS[layout], [grid])
 
 
@@ -123,6 +141,8 @@ def _split(line: str, layout: str) -> list[str]:
         if _MARKDOWN_RULE.match(line):
             return []
         stripped = line.strip()
+        if stripped in ("|", "｜"):
+            return [""]
         cells = _PIPE.split(stripped)
         if stripped[:1] in "|｜" and cells and cells[0] == "":
             cells = cells[1:]

@@ -30,7 +30,7 @@ def read_html(text: str, source: str) -> Reading:
     body = root.find("body")
     builder.walk(body if body is not None else root)
     builder.flush(None)
-    return Reading(source, FORMAT, [Grid(source, None, builder.rows, FORMAT)])
+    return Reading(source, FORMAT, [Grid(source, None, builder.rows, FORMAT, merged=True)])
 
 
 class _Builder:
