@@ -37,21 +37,54 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def load_case(scheme: CompiledScheme, path: str | Path) -> CaseData:
-    """Read a case file and check it supplies what `scheme` needs; CaseError lists every gap."""
-    case, problems = bind_case(scheme, load_document(path))
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+def is_case_file(path: str | Path) -> bool:
+    """A case is YAML; anything else given where a case is expected is read as an official table."""
+    return str(path) != "-" and Path(path).suffix.lower() in CASE_SUFFIXES
+
+
+def load_case_document(path: str | Path, scheme: CompiledScheme | None = None, table: int | None = None,
+                       vocabulary: list[str | Path] | None = None) -> Document:
+    """The case in `path`: a case file as written, or the table of an importable file (the one whose
+    kind the scheme scores; `table` picks one by its number when the file holds several)."""
+    if is_case_file(path):
+        return load_document(path)
+    from .importer import case_document, import_tables
+
+    cases = import_tables(path, vocabulary)
+    if table is not None:
+        if not 1 <= table <= len(cases):
+            raise CaseError(Problem(f"文件中只有 {len(cases)} 张表，没有第 {table} 张", Location(str(path)),
+                                    code="no-such-table"))
+        return case_document(cases[table - 1])
+    fitting = [case for case in cases if scheme is None or scheme.case_kind in (None, case.kind)] or cases
+    if len(fitting) > 1:
+        listing = "；".join(f"第 {cases.index(case) + 1} 张：{case.title.split('（')[0]}“{case.name}”" for case in fitting)
+        raise CaseError(Problem(f"文件中有 {len(fitting)} 张可计分的表（{listing}）", Location(str(path)),
+                                hint="用 --table N 选一张，或用 engine batch 一次计分全部", code="many-tables"))
+    return case_document(fitting[0])
+
+
+def load_case(scheme: CompiledScheme, path: str | Path, table: int | None = None,
+              vocabulary: list[str | Path] | None = None) -> CaseData:
+    """Read a case (a case file, or a table to import) and check it supplies what `scheme` needs."""
+    case, problems = bind_case(scheme, load_case_document(path, scheme, table, vocabulary))
     if problems:
         raise CaseError(problems)
     return case
 
 
-def score_file(scheme: CompiledScheme, case_path: str | Path) -> Result:
-    return evaluate(scheme, load_case(scheme, case_path))
+def score_file(scheme: CompiledScheme, case_path: str | Path, table: int | None = None,
+               vocabulary: list[str | Path] | None = None) -> Result:
+    return evaluate(scheme, load_case(scheme, case_path, table, vocabulary))
 
 
-def score(scheme_path: str | Path, case_path: str | Path) -> Result:
-    """Score one case file by one scheme file."""
-    return score_file(load_scheme(scheme_path), case_path)
+def score(scheme_path: str | Path, case_path: str | Path, table: int | None = None,
+          vocabulary: list[str | Path] | None = None) -> Result:
+    """Score one case (a case file or an importable table) by one scheme file."""
+    return score_file(load_scheme(scheme_path), case_path, table, vocabulary)
 
 
 # ------------------------------------------------------------------ authoring tools ----
@@ -113,10 +146,11 @@ def diff(old_path: str | Path, new_path: str | Path, cases: list[str | Path] | N
     return render_diff(old, new, changes, rescored, skipped)
 
 
-def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str | None = None) -> str:
+def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str | None = None,
+                 table: int | None = None, vocabulary: list[str | Path] | None = None) -> str:
     """The calculation sheet for one case (or one of its indicators, by id or name)."""
     scheme = load_scheme(scheme_path)
-    case = load_case(scheme, case_path)
+    case = load_case(scheme, case_path, table, vocabulary)
     result = evaluate(scheme, case)
     if indicator is not None and indicator not in known_indicators(result):
         raise CaseError(Problem(f"没有指标“{indicator}”", Location("命令行参数 INDICATOR"),
@@ -220,19 +254,22 @@ def _validate_test_file(document: Document, path: Path, check: FileCheck) -> Non
 # ------------------------------------------------------------------ tables in and out --
 
 
-TABLE_SUFFIXES = (".txt", ".tsv", ".xlsx")
+TABLE_SUFFIXES = (".txt", ".tsv", ".csv", ".md", ".xlsx", ".xlsm", ".xls", ".ods", ".docx", ".html", ".htm", ".pdf")
 
 
-def import_file(path: str | Path, output: str | Path | None = None, force: bool = False) -> list[tuple[str, str]]:
-    """Import the official tables in `path` as case YAML: [(target file or "", text)], written when `output` is given."""
+def import_file(path: str | Path, output: str | Path | None = None, force: bool = False,
+                vocabulary: list[str | Path] | None = None) -> list[tuple[str, str, Any]]:
+    """Import the official tables in `path` as case YAML: [(target file or "", text, imported case)],
+    written when `output` is given."""
     from .importer import case_yaml, import_tables, suggested_file_name
 
-    if output is not None and Path(output).exists() and Path(output).is_file() and Path(output).samefile(path):
+    if output is not None and path != "-" and Path(output).exists() and Path(output).is_file() \
+            and Path(path).exists() and Path(output).samefile(path):
         raise CaseError(Problem("不能把结果写到输入文件上，否则原文件会丢失", Location(str(output)),
                                 hint="请换一个输出文件名或文件夹", code="output-is-input"))
-    cases = import_tables(str(path))
+    cases = import_tables(str(path), vocabulary)
     if output is None:
-        return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml"))) for case in cases]
+        return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml")), case) for case in cases]
     output = Path(output)
     as_folder = output.is_dir() or str(output).endswith(("/", "\\")) or (
         not output.exists() and output.suffix.lower() not in (".yaml", ".yml"))
@@ -249,8 +286,8 @@ def import_file(path: str | Path, output: str | Path | None = None, force: bool 
     written = []
     for case, target in zip(cases, targets):
         text = case_yaml(case, _schema_reference(target))
-        write_atomic(target, text, force=force, inputs=(path,))
-        written.append((str(target), text))
+        write_atomic(target, text, force=force, inputs=(path,) if path != "-" else ())
+        written.append((str(target), text, case))
     return written
 
 
@@ -276,16 +313,17 @@ class CheckedCase:
         return [c for c in self.result.checks if c.status == "failed"] if self.result else []
 
 
-def check_files(paths: list[str | Path], scheme_path: str | Path | None = None) -> list[CheckedCase]:
+def check_files(paths: list[str | Path], scheme_path: str | Path | None = None,
+                vocabulary: list[str | Path] | None = None) -> list[CheckedCase]:
     """Score each case (or each table in an importable file) and keep its cross-check results."""
     from .importer import case_document, import_tables
 
     checked: list[CheckedCase] = []
     for path in find_table_files(paths):
         try:
-            if path.suffix.lower() in TABLE_SUFFIXES:
+            if not is_case_file(path):
                 documents = [(f"{path} — {case.title.split('（')[0]}：{case.name}", case_document(case))
-                             for case in import_tables(str(path))]
+                             for case in import_tables(str(path), vocabulary)]
             else:
                 documents = [(str(path), load_document(path))]
         except EngineError as error:
@@ -324,12 +362,13 @@ def _check_document(label: str, path: Path, document: Document, scheme_path: str
         return CheckedCase(label, None, error.problems)
 
 
-def export(scheme_path: str | Path, case_path: str | Path, output_format: str) -> str | bytes:
+def export(scheme_path: str | Path, case_path: str | Path, output_format: str, table: int | None = None,
+           vocabulary: list[str | Path] | None = None) -> str | bytes:
     """The scored case as markdown, csv, html or xlsx (bytes)."""
     from .export import FORMATS
 
     scheme = load_scheme(scheme_path)
-    case = load_case(scheme, case_path)
+    case = load_case(scheme, case_path, table, vocabulary)
     return FORMATS[output_format](evaluate(scheme, case), case)
 
 

@@ -24,7 +24,7 @@ from .quantities import round_half_up
 
 CASE_SUFFIXES = (".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl",)
-TABLE_SUFFIXES = (".txt", ".tsv", ".csv", ".xlsx")
+TABLE_SUFFIXES = (".txt", ".tsv", ".csv", ".md", ".xlsx", ".xlsm", ".xls", ".ods", ".docx", ".html", ".htm", ".pdf")
 RESULT_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".html")
 WINDOW_PER_JOB = 256
 MAX_LISTED = 200  # cases listed by name in the summary (the count is always exact)

@@ -93,9 +93,21 @@ def main() -> None:
     """预算绩效评价计分引擎：按 YAML 评价方案为绩效自评表计分。"""
 
 
+def _table_options(function):  # noqa: ANN001, ANN201 - a click decorator
+    function = click.option("--table", type=click.IntRange(min=1), default=None,
+                            help="CASE 是含几张表的文件时，用第几张（从 1 数起）")(function)
+    return _vocabulary_option(function)
+
+
+def _vocabulary_option(function):  # noqa: ANN001, ANN201 - a click decorator
+    return click.option("--vocabulary", "vocabulary", multiple=True, type=click.Path(dir_okay=False),
+                        help="补充词表（格式同 schemas/vocabulary.yaml），认表时加上其中的栏目写法；可写多次")(function)
+
+
 @main.command()
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
-@click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False))
+@click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, allow_dash=True))
+@_table_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown", "csv", "html", "xlsx"]),
               default="table", show_default=True,
               help="table 表格；json 供其他程序读取；markdown、csv；html 可打印的自评表；xlsx 自评表（须写 -o）")
@@ -103,32 +115,37 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 @click.option("--strict", is_flag=True, help="有勾稽核对不符时以退出码 1 结束")
 @click.option("--explain", "with_explanation", is_flag=True, help="在表格后列出每个指标的计算过程")
-def score(scheme_file: str, case_file: str, output_format: str, output: str | None, force: bool, strict: bool,
-          with_explanation: bool) -> None:
-    """按评价方案 SCHEME 为案例 CASE 计分。"""
+def score(scheme_file: str, case_file: str, table: int | None, vocabulary: tuple[str, ...], output_format: str,
+          output: str | None, force: bool, strict: bool, with_explanation: bool) -> None:
+    """按评价方案 SCHEME 为案例 CASE 计分。
+
+    CASE 是案例文件（.yaml），或任何可导入的自评表（Excel、Word、网页、PDF、文本；- 为标准输入），直接计分。
+    """
+    words = list(vocabulary)
+    inputs = (scheme_file,) if case_file == "-" else (scheme_file, case_file)
 
     def action() -> int:
-        result = api.score(scheme_file, case_file)
+        result = api.score(scheme_file, case_file, table, words)
         if output_format in ("markdown", "csv", "html", "xlsx"):
-            content = api.export(scheme_file, case_file, output_format)
+            content = api.export(scheme_file, case_file, output_format, table, words)
             if output is None and output_format == "xlsx":
                 raise api.CaseError(api.Problem("xlsx 须用 -o 指定输出文件", api.Location("命令行"), code="needs-output"))
             if output is None:
                 click.echo(content, nl=False)
             else:
-                api.write_atomic(output, content, force=force, inputs=(scheme_file, case_file))
+                api.write_atomic(output, content, force=force, inputs=inputs)
                 click.echo(f"已写入 {output}", err=True)
             failed = any(check.status == "failed" for check in result.checks)
             return EXIT_FINDINGS if strict and failed else EXIT_OK
         render = report.render_json if output_format == "json" else report.render_table
         text = render(result)
         if output is not None:
-            api.write_atomic(output, text, force=force, inputs=(scheme_file, case_file))
+            api.write_atomic(output, text, force=force, inputs=inputs)
         else:
             click.echo(text, nl=False)
         if with_explanation and output_format == "table":
             click.echo("")
-            click.echo(api.explain_file(scheme_file, case_file), nl=False)
+            click.echo(api.explain_file(scheme_file, case_file, None, table, words), nl=False)
         failed = any(check.status == "failed" for check in result.checks)
         return EXIT_FINDINGS if strict and failed else EXIT_OK
 
@@ -139,12 +156,14 @@ def score(scheme_file: str, case_file: str, output_format: str, output: str | No
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
 @click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False))
 @click.argument("indicator", required=False)
-def explain(scheme_file: str, case_file: str, indicator: str | None) -> None:
+@_table_options
+def explain(scheme_file: str, case_file: str, indicator: str | None, table: int | None, vocabulary: tuple[str, ...]) -> None:
     """列出计算过程：每个指标代入的数值、所走的分支、舍入，小计、等级与距上一等级的差距。
 
-    INDICATOR 为指标编号或名称时只列这一个指标。
+    CASE 可以是案例文件，也可以是可导入的自评表。INDICATOR 为指标编号或名称时只列这一个指标。
     """
-    _guarded(lambda: click.echo(api.explain_file(scheme_file, case_file, indicator), nl=False) or EXIT_OK)
+    _guarded(lambda: click.echo(api.explain_file(scheme_file, case_file, indicator, table, list(vocabulary)),
+                                nl=False) or EXIT_OK)
 
 
 @main.command()
@@ -208,24 +227,26 @@ def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), help="写到这个案例文件；或写一个文件夹，每张表存为一个文件")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-def import_command(source: str, output: str | None, force: bool) -> None:
-    """从自评表导入案例：制表符分隔的文本（如从 Word、Excel 复制出的表），或 .xlsx。
+@_vocabulary_option
+def import_command(source: str, output: str | None, force: bool, vocabulary: tuple[str, ...]) -> None:
+    """从自评表导入案例：Excel（xlsx、xls、ods）、Word（docx）、网页（html）、PDF（有文字层）或文本。
 
-    识别“项目支出绩效自评表”和“部门整体支出绩效自评表”，一个文件可含多张表。不写 -o 时输出到屏幕。
+    文本可以是制表符、逗号、竖线、连续空格分隔，或每行一个单元格（从网页复制）；FILE 为 - 时读标准输入。
+    识别“项目支出绩效自评表”“部门整体支出绩效自评表”及各地的同类表，一个文件可含多张表；每个值都注明
+    出自哪个单元格，认不出的单元格列在 unmapped 下。不写 -o 时输出到屏幕。
     """
 
     def action() -> int:
-        written = api.import_file(source, output, force)
+        from .importer import import_report
+
+        written = api.import_file(source, output, force, list(vocabulary))
         if output is None:
-            click.echo("\n---\n".join(text for _, text in written), nl=False)
-            if len(written) > 1:
-                click.echo(f"共 {len(written)} 张表；用 -o 文件夹 可保存为 {len(written)} 个案例文件", err=True)
-        else:
-            for target, _ in written:
-                click.echo(f"已写入 {target}")
+            click.echo("\n---\n".join(text for _, text, _ in written), nl=False)
+        for line in import_report([case for _, _, case in written], [target for target, _, _ in written]):
+            click.echo(line, err=True)
         return EXIT_OK
 
     _guarded(action)
@@ -234,14 +255,15 @@ def import_command(source: str, output: str | None, force: bool) -> None:
 @main.command()
 @click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
 @click.option("--scheme", "scheme_file", type=click.Path(dir_okay=False), help="所用方案（默认按案例的 scheme 和 fiscal_year 查找）")
-def check(files: tuple[str, ...], scheme_file: str | None) -> None:
+@_vocabulary_option
+def check(files: tuple[str, ...], scheme_file: str | None, vocabulary: tuple[str, ...]) -> None:
     """只做勾稽核对：列出表中所填与其自身数字不符之处（案例文件，或可导入的自评表）。
 
     有不符时退出码为 1，有文件无法读取时为 2。
     """
 
     def action() -> int:
-        checked = api.check_files(list(files), scheme_file)
+        checked = api.check_files(list(files), scheme_file, list(vocabulary))
         click.echo(report.render_check_results(checked), nl=False)
         if any(item.result is None for item in checked):
             return EXIT_BAD_INPUT

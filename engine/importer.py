@@ -29,6 +29,32 @@ def import_reading(reading: Reading, vocabulary: list[str | FsPath] | None = Non
     return recognise(reading, load_vocabulary(vocabulary))
 
 
+def import_report(cases: list[ImportedCase], targets: list[str]) -> list[str]:
+    """What the import did, for the terminal: the format read, and per table how every cell was accounted for."""
+    if not cases:
+        return []
+    lines = [f"按{cases[0].format or '文本'}读取，找到 {len(cases)} 张表："]
+    for n, (case, target) in enumerate(zip(cases, targets), 1):
+        cells = len(case.table_cells)
+        label_keys = {cell.key for cell in case.labels}
+        values = len({cell.key for path, cell in case.provenance.items()
+                      if path[0] != "unmapped" and not cell.copy} - label_keys)
+        labels = len(label_keys)
+        where = f" → {target}" if target else ""
+        lines.append(f"  {n}. {case.title.split('（')[0]}“{case.name}”{where}：{cells} 个非空单元格，"
+                     f"读入 {values} 个，栏目名 {labels} 个，未识别 {len(case.unmapped)} 个")
+        if case.unmapped:
+            shown = "、".join(f"{cell.ref}“{_short(cell.text)}”" for cell in case.unmapped[:3])
+            more = f" 等 {len(case.unmapped)} 个" if len(case.unmapped) > 3 else ""
+            lines.append(f"     未识别的单元格照原样列在案例的 unmapped 下：{shown}{more}")
+    return lines
+
+
+def _short(text: str, limit: int = 16) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 # ------------------------------------------------------------------ writing the case ----
 
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")

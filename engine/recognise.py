@@ -22,7 +22,7 @@ from typing import Any
 from .errors import EngineError, Location, Path, Problem
 from .quantities import BLANK_MARKERS, normalize_text, split_operator
 from .read import Cell, Grid, Reading
-from .vocabulary import Form, Vocabulary, fold, label_key, share_in_label
+from .vocabulary import PINYIN, Form, Vocabulary, fold, label_key, share_in_label
 
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _ANY_YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
@@ -31,6 +31,8 @@ _VALUE_LIKE = re.compile(r"^(?:[+-]?[\d.,，]+\s*(?:%|％|万元|元|分)?|[—�
 _NUMBER_UNIT = re.compile(r"^([+-]?[\d.,，]+)\s*(\S.*)?$")
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 _SENTENCE = re.compile(r"[。；;！!？?]")
+_DATE_LIKE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月.*$|^\d{1,2}\s*月(?:\d{1,2}\s*[日号])?\s*(?:底|末|初|中旬|份)?\s*(?:前|以前|之前|后|内)?$"
+                        r"|^\d{2,4}\s*年\s*(?:底|末|内)?\s*(?:前|以前|之前|后)$")
 _PLACEHOLDER = re.compile(r"^(?:指标\s*\d*\s*[:：]?|[.…。·、\s]+)$")
 _GRADE = re.compile(r"^(优秀?|良好?|中等?|合格|较差|差|不合格|一般)$")
 
@@ -188,20 +190,19 @@ def _year_near(grid: Grid, index: int, title: Cell) -> int | None:
 def _drop_repeated_titles(grid: Grid, starts: list[_Start], vocabulary: Vocabulary) -> list[_Start]:
     """A title repeated (a page header of a PDF, a heading above the table) starts no new table
     unless a 项目名称 / 部门名称 follows it before the next title."""
-    kept: list[_Start] = []
+    named_starts: list[_Start] = []
+    year = None
     for n, start in enumerate(starts):
         end = starts[n + 1].row if n + 1 < len(starts) else len(grid.rows)
-        named = any(vocabulary.fields.match(cell.text, loose=False) in ("project_name", "department_name")
-                    or _inline_field(cell.text, vocabulary) in ("project_name", "department_name")
+        named = any(_field_key(cell.text, vocabulary) in ("project_name", "department_name")
                     for row in grid.rows[start.row:end] for cell in row if not cell.copy and len(cell.text) <= 60)
-        if named or not kept:
-            if kept and not named:
-                continue
-            if kept and kept[-1].year is None and start.year is not None and not _has_rows_between(grid, kept[-1].row, start.row):
-                kept[-1] = start
-                continue
-            kept.append(start)
-    return kept
+        year = start.year or year
+        if named:
+            if start.year is None and year is not None:
+                start = _Start(start.row, start.form, start.title, year)  # the year was on a heading above
+            named_starts.append(start)
+            year = None
+    return named_starts or starts[:1]
 
 
 def _has_rows_between(grid: Grid, a: int, b: int) -> bool:
@@ -248,6 +249,16 @@ def _extend_up(grid: Grid, row: int, floor: int, vocabulary: Vocabulary) -> int:
         else:
             break
     return begin
+
+
+def _field_key(text: str, vocabulary: Vocabulary) -> str | None:
+    """The field a label cell names (“一级预算单位名称” too: a field's words at the end of a short label)."""
+    if len(text) > 60:
+        return None
+    key = vocabulary.fields.match(text, loose=False)
+    if key is None and len(label_key(text)) <= 12:
+        key = vocabulary.fields.match(text, loose=True)
+    return key or _inline_field(text, vocabulary)
 
 
 def _inline_field(text: str, vocabulary: Vocabulary) -> str | None:
@@ -302,9 +313,9 @@ class _TableReader:
             return value
         self.provenance[path] = cell
         if value is None:
-            text = cell.text.strip()
+            text = PINYIN.sub("", cell.text).strip()
             return text if text else None
-        return value
+        return PINYIN.sub("", value) if isinstance(value, str) else value
 
     def label(self, cell: Cell) -> Cell:
         self.labels[cell.key] = cell
@@ -338,7 +349,7 @@ class _TableReader:
             for j, cell in enumerate(row):
                 if cell.copy or not cell.text or len(cell.text) > 60:
                     continue
-                if self.vocabulary.fields.match(cell.text, loose=False) == key:
+                if _field_key(cell.text, self.vocabulary) == key and _inline_field(cell.text, self.vocabulary) != key:
                     value = self.value_after(i, j)
                     if value is not None:
                         return i, cell, value
@@ -454,7 +465,7 @@ class _TableReader:
         if self.title is None:
             where = self.grid.sheet or self.grid.source.rsplit("/", 1)[-1]
             return f"{where}（无标题）"
-        return f"{normalize_text(self.title.text)}（{self.title.ref}）"
+        return f"{PINYIN.sub('', normalize_text(self.title.text))}（{self.title.ref}）"
 
     def finish(self, data: dict[str, Any]) -> ImportedCase:
         for row in self.rows:
@@ -510,9 +521,10 @@ class _TableReader:
         for i, row in enumerate(self.rows):
             if i in task_rows:
                 continue
-            labelled = [(cell, columns_words.match(cell.text)) for cell in row
-                        if not cell.copy and cell.text and len(cell.text) <= 30]
-            labelled = [(cell, key) for cell, key in labelled if key]
+            labelled = [(cell, columns_words.match(cell.text)) for cell in row if not cell.copy and cell.text
+                        and len(cell.text) <= 30 and not self.vocabulary.is_block("funds", cell.text)]
+            labelled = [(cell, key) for n, (cell, key) in enumerate(labelled)
+                        if key and key not in [k for _, k in labelled[:n]]]
             budgetish = {key for _, key in labelled} & {"initial_budget", "full_year_budget", "executed"}
             if len(labelled) >= 2 and budgetish:
                 header = (i, labelled)
@@ -824,11 +836,17 @@ class _TableReader:
         if nature is None:
             is_number = bool(re.match(r"^[+-]?[\d.,，]", rest))
             nature = operator or ("≥" if is_number or not rest else "定性")
+        if nature != "定性" and not written and _DATE_LIKE.match(rest) and operator is None:
+            nature = "定性"
         row["nature"] = nature
         unit = unit_cell.text.strip() if unit_cell is not None and unit_cell.text else None
         target: Any = rest or None
         match = _NUMBER_UNIT.match(rest) if rest else None
-        if match and match.group(2) and nature != "定性":
+        if match and match.group(2) and nature != "定性" and _DATE_LIKE.match(rest):
+            if not written:
+                nature = "定性"  # a deadline (“9月前”, “2023年12月”) is judged, not divided
+            target = rest
+        elif match and match.group(2) and nature != "定性":
             target = match.group(1)
             if unit is None:
                 unit = match.group(2).strip()
@@ -974,6 +992,16 @@ def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell
     分值 or 得分 belongs to the 执行率 column further on (a row that leaves its 分值 out, as 其中 rows do)."""
     pairs: list[tuple[str, Cell]] = []
     remaining = list(columns)
+    values = _drop_trailing_blanks(values)
+    rate_at = next((n for n, cell in enumerate(values) if normalize_text(cell.text).endswith("%")), None)
+    if rate_at is not None and "rate" in columns and rate_at < columns.index("rate"):
+        # Fewer figures than columns before the 执行率: the blank ones are budget columns; keep the two
+        # whose ratio is the printed rate (执行数 / 预算数), else take 年初预算数 as the one left blank.
+        before_rate = columns[: columns.index("rate")]
+        missing = len(before_rate) - rate_at
+        if 0 < missing < len(before_rate):
+            dropped = _blank_columns(before_rate, missing, values[:rate_at], values[rate_at])
+            remaining = [c for c in columns if c not in dropped]
     for cell in values:
         if not remaining:
             break
@@ -983,6 +1011,40 @@ def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell
             column = remaining.pop(0)
         pairs.append((column, cell))
     return pairs
+
+
+def _drop_trailing_blanks(cells: list[Cell]) -> list[Cell]:
+    end = len(cells)
+    while end and not cells[end - 1].text:
+        end -= 1
+    return cells[:end]
+
+
+def _blank_columns(before_rate: list[str], missing: int, figures: list[Cell], rate: Cell) -> set[str]:
+    """Which columns before the 执行率 a row left blank: the choice whose 执行数 / 预算数 is the printed rate,
+    preferring 分值 (其中 rows print none), then 年初预算数."""
+    from decimal import Decimal, InvalidOperation
+    from itertools import combinations
+
+    def number(cell: Cell) -> Decimal | None:
+        try:
+            return Decimal(normalize_text(cell.text).replace(",", "").rstrip("%"))
+        except InvalidOperation:
+            return None
+
+    preference = sorted(before_rate, key=lambda c: {"weight": 0, "initial_budget": 1}.get(c, 2))
+    choices = sorted(combinations(before_rate, missing),
+                     key=lambda chosen: [preference.index(c) for c in chosen])
+    printed = number(rate)
+    for chosen in choices:
+        assigned = dict(zip([c for c in before_rate if c not in chosen], figures))
+        budget, executed = assigned.get("full_year_budget"), assigned.get("executed")
+        if printed is None or budget is None or executed is None:
+            continue
+        b, e = number(budget), number(executed)
+        if b and e is not None and abs(e / b * 100 - printed) <= Decimal("0.5"):
+            return set(chosen)
+    return set(choices[0]) if choices else set()
 
 
 def _is_level(vocabulary: Vocabulary, level: str, text: str) -> bool:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 from .formula import RESERVED_NAMES, NotApplicable, suggest
 from .load import Document
 from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
-from .quantities import (
+from .quantities import (  # noqa: I001
+    split_operator,
     ValueProblem, is_blank, normalize_nature, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
 )
 from .rules import RULE_KINDS
@@ -656,6 +657,15 @@ class _RowProblem(ValueProblem):
         self.field = field
 
 
+def parse_actual(value, unit):  # noqa: ANN001, ANN201 - parse_number's signature
+    """实际完成值 as tables write it: “≥80%” (the operator repeated from the target) is 80 %."""
+    if isinstance(value, str):
+        operator, rest = split_operator(value)
+        if operator is not None and rest:
+            value = rest
+    return parse_number(value, unit)
+
+
 def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document: Document) -> IndicatorRow:
     def field(name: str, reader, *args):
         try:
@@ -680,7 +690,7 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         actual = None if is_blank(row.get("actual")) else normalize_text(str(row.get("actual")))
     else:
         target = field("target", parse_number, unit)
-        actual = field("actual", parse_number, unit)
+        actual = field("actual", parse_actual, unit)
         if target is None:
             raise _RowProblem("target", ValueProblem("指标值不能为空"))
         if actual is None:

@@ -67,6 +67,7 @@ def label_key(text: str) -> str:
     folded = fold(text)
     folded = _LEADING.sub("", folded)
     folded = _BRACKETS.sub("", folded)
+    folded = re.sub(r"[①-⑳]|[=＝][①-⑳+\-×*/÷%]+$", "", folded)  # 小计③=①+② is 小计
     return _PUNCT.sub("", folded)
 
 

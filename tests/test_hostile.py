@@ -167,13 +167,19 @@ def test_bytes_that_are_no_known_encoding():
     assert "编码" in str(error) or "YAML" in str(error)
 
 
-@pytest.mark.parametrize("magic, words", [(b"PK\x03\x04" + b"\0" * 40, "Excel 或压缩文件"),
-                                          (b"\xd0\xcf\x11\xe0" + b"\0" * 40, "Excel 或压缩文件")])
-def test_a_spreadsheet_given_as_a_case(magic, words, tmp_path):
-    path = tmp_path / "table.xlsx"
+@pytest.mark.parametrize("name, magic, words", [
+    ("table.xlsx", b"PK\x03\x04" + b"\0" * 40, "文件像是压缩包（Excel 或 Word），但已损坏或不完整"),
+    ("table.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 40, "这是旧版 Office 文件，但不是 Excel 工作簿"),
+    ("case.yaml", b"PK\x03\x04" + b"\0" * 40, "这是一个 Excel 或压缩文件，不是 YAML 文本（提示：Excel 表格请先用 engine import"),
+])
+def test_a_spreadsheet_given_as_a_case(name, magic, words, tmp_path):
+    # A workbook where a case is expected is read as a table (score takes tables directly); a damaged
+    # one is refused for what it is, and a .yaml holding a workbook is pointed to engine import.
+    path = tmp_path / name
     path.write_bytes(magic)
     result = CliRunner().invoke(main, ["score", str(PROJECT_SCHEME), str(path)])
-    assert result.exit_code == 2 and words in result.stderr and "engine import" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: ") and words in result.stderr
 
 
 @pytest.mark.parametrize("text, words", [("", "应为映射"), ("# 只有注释\n", "应为映射"), ("- a\n- b\n", "应为映射"),

@@ -90,9 +90,8 @@ STDIN = "-"
 
 def read_file(path: str | Path) -> Reading:
     """Every grid in the file (or standard input, `-`), in reading order."""
-    source = str(path)
-    raw = _read_bytes(source)
-    return read_bytes(raw, source)
+    raw = _read_bytes(str(path))
+    return read_bytes(raw, "<标准输入>" if str(path) == STDIN else str(path))
 
 
 def read_grids(path: str | Path) -> list[Grid]:
@@ -199,9 +198,18 @@ def _ole_kind(raw: bytes, source: str) -> str:
                             hint="请另存为 .xlsx 或 .docx"))
 
 
+_pasted: list[bytes] = []  # standard input can be read once; a command that reads the case twice gets it again
+
+
 def _read_bytes(source: str) -> bytes:
     if source == STDIN:
+        if _pasted:
+            return _pasted[0]
         data = sys.stdin.buffer.read(MAX_TABLE_FILE_BYTES + 1)
+        _pasted.append(data)
+        if not data.strip():
+            raise ReadError(Problem("标准输入是空的", Location("<标准输入>"), code="empty-file",
+                                    hint="把表格粘贴进来，或用 engine import 文件名"))
         if len(data) > MAX_TABLE_FILE_BYTES:
             raise ReadError(Problem(f"标准输入的内容过大（超过 {MAX_TABLE_FILE_BYTES:,} 字节）", Location("<标准输入>"),
                                     code="file-too-large"))

@@ -28,7 +28,7 @@ LAYOUTS = {
 _PIPE = re.compile(r"\s*[|｜]\s*")
 _SPACES = re.compile(r"(?:[ \t\xa0]{2,}|\u3000+)")
 _SPACE_GAP = re.compile(r"\S(?:[ \xa0]{2,}|\u3000+)\S")
-_MARKDOWN_RULE = re.compile(r"^[\s|｜:：\-—=+]+$")
+_MARKDOWN_RULE = re.compile(r"^[\s|｜]*:?[-—=]{3,}:?[\s|｜:：\-—=+]*$")
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -76,7 +76,9 @@ def layout_of(text: str, source: str) -> str:
         # A web page dumped cell by cell (“text |” per cell, rows broken wherever a cell held a line
         # break) is not a table of lines: read it as a stream of cells and rebuild the rows.
         single = count(lambda line: len([c for c in _split(line, "pipes") if c.strip()]) <= 1)
-        return "pipe-cells" if single >= 0.25 * len(lines) else "pipes"
+        framed = count(lambda line: line.strip()[:1] in "|｜")
+        broken = 0.2 * piped <= framed <= 0.8 * piped  # some rows start with a pipe, some don't
+        return "pipe-cells" if single >= 0.25 * len(lines) or broken else "pipes"
     if Path(source).suffix.lower() == ".csv" or (
             count(lambda line: line.count(",") >= 2) >= 0.5 * len(lines) and _consistent_csv(text)):
         return "csv"
