@@ -258,7 +258,7 @@ TABLE_SUFFIXES = (".txt", ".tsv", ".csv", ".md", ".xlsx", ".xlsm", ".xls", ".ods
 
 
 def import_file(path: str | Path, output: str | Path | None = None, force: bool = False,
-                vocabulary: list[str | Path] | None = None) -> list[tuple[str, str, Any]]:
+                vocabulary: list[str | Path] | None = None, year: int | None = None) -> list[tuple[str, str, Any]]:
     """Import the official tables in `path` as case YAML: [(target file or "", text, imported case)],
     written when `output` is given."""
     from .importer import case_yaml, import_tables, suggested_file_name
@@ -267,7 +267,7 @@ def import_file(path: str | Path, output: str | Path | None = None, force: bool 
             and Path(path).exists() and Path(output).samefile(path):
         raise CaseError(Problem("不能把结果写到输入文件上，否则原文件会丢失", Location(str(output)),
                                 hint="请换一个输出文件名或文件夹", code="output-is-input"))
-    cases = import_tables(str(path), vocabulary)
+    cases = import_tables(str(path), vocabulary, year)
     if output is None:
         return [("", case_yaml(case, _schema_reference(Path.cwd() / "x.yaml")), case) for case in cases]
     output = Path(output)

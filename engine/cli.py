@@ -231,7 +231,8 @@ def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
 @click.option("-o", "--output", type=click.Path(), help="写到这个案例文件；或写一个文件夹，每张表存为一个文件")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @_vocabulary_option
-def import_command(source: str, output: str | None, force: bool, vocabulary: tuple[str, ...]) -> None:
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="表中没有印年度时，用这个年度")
+def import_command(source: str, output: str | None, force: bool, vocabulary: tuple[str, ...], year: int | None) -> None:
     """从自评表导入案例：Excel（xlsx、xls、ods）、Word（docx）、网页（html）、PDF（有文字层）或文本。
 
     文本可以是制表符、逗号、竖线、连续空格分隔，或每行一个单元格（从网页复制）；FILE 为 - 时读标准输入。
@@ -242,7 +243,7 @@ def import_command(source: str, output: str | None, force: bool, vocabulary: tup
     def action() -> int:
         from .importer import import_report
 
-        written = api.import_file(source, output, force, list(vocabulary))
+        written = api.import_file(source, output, force, list(vocabulary), year)
         if output is None:
             click.echo("\n---\n".join(text for _, text, _ in written), nl=False)
         for line in import_report([case for _, _, case in written], [target for target, _, _ in written]):

@@ -20,13 +20,15 @@ __all__ = ["ImportedCase", "ImportError_", "import_tables", "import_reading", "c
            "suggested_file_name", "yaml_scalar", "flow_mapping"]
 
 
-def import_tables(path: str | FsPath, vocabulary: list[str | FsPath] | None = None) -> list[ImportedCase]:
+def import_tables(path: str | FsPath, vocabulary: list[str | FsPath] | None = None,
+                  year: int | None = None) -> list[ImportedCase]:
     """Every 项目 / 部门整体 table in the file, each as case data; ImportError_ if there is none."""
-    return import_reading(read_file(path), vocabulary)
+    return import_reading(read_file(path), vocabulary, year)
 
 
-def import_reading(reading: Reading, vocabulary: list[str | FsPath] | None = None) -> list[ImportedCase]:
-    return recognise(reading, load_vocabulary(vocabulary))
+def import_reading(reading: Reading, vocabulary: list[str | FsPath] | None = None,
+                   year: int | None = None) -> list[ImportedCase]:
+    return recognise(reading, load_vocabulary(vocabulary), year)
 
 
 def import_report(cases: list[ImportedCase], targets: list[str]) -> list[str]:

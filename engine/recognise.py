@@ -33,6 +33,7 @@ _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 _SENTENCE = re.compile(r"[。；;！!？?]")
 _DATE_LIKE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月.*$|^\d{1,2}\s*月(?:\d{1,2}\s*[日号])?\s*(?:底|末|初|中旬|份)?\s*(?:前|以前|之前|后|内)?$"
                         r"|^\d{2,4}\s*年\s*(?:底|末|内)?\s*(?:前|以前|之前|后)$")
+_NAME_TEMPLATE = re.compile(r"[(（]\s*([≥≤=><]=?|不低于|不高于|不少于|不超过)?\s*\*+\s*([^()（）\d*]{1,6})\s*[)）]")
 _PLACEHOLDER = re.compile(r"^(?:指标\s*\d*\s*[:：]?|[.…。·、\s]+)$")
 _GRADE = re.compile(r"^(优秀?|良好?|中等?|合格|较差|差|不合格|一般)$")
 
@@ -72,12 +73,13 @@ class _Missing(Exception):
         self.what, self.hint = what, hint
 
 
-def recognise(reading: Reading, vocabulary: Vocabulary) -> list[ImportedCase]:
-    """Every 项目 / 部门整体 table in the reading, as case data; ImportError_ says what was seen if none."""
+def recognise(reading: Reading, vocabulary: Vocabulary, year: int | None = None) -> list[ImportedCase]:
+    """Every 项目 / 部门整体 table in the reading, as case data; ImportError_ says what was seen if none.
+    `year` is the fiscal year of a table that prints none (the user says it: --year)."""
     cases: list[ImportedCase] = []
     problems: list[Problem] = []
     for grid in reading.grids:
-        found, trouble = _tables_in(grid, vocabulary)
+        found, trouble = _tables_in(grid, vocabulary, year)
         cases.extend(found)
         problems.extend(trouble)
     if problems:
@@ -92,14 +94,43 @@ def _nothing_found(reading: Reading, vocabulary: Vocabulary) -> Problem:
     cells = [cell for grid in reading.grids for row in grid.rows for cell in row if cell.text and not cell.copy]
     seen = _labels_seen(cells, vocabulary)
     titles = [form.titles[0] for form in vocabulary.forms]
+    inside = _labels_inside(cells, vocabulary) if cells else ([], [])
     if not cells:
         what = f"按{reading.format}读取，没有任何内容"
+    elif len(inside[1]) >= 3:
+        title = f"标题“{inside[0][0]}”和" if inside[0] else ""
+        what = (f"按{reading.format}读取，但单元格之间没有可辨认的分隔：{title}栏目名“{'”“'.join(inside[1][:6])}”等"
+                f"连在同一行文字里（单元格之间只有单个空格或没有空格），无法分出各栏")
+        return Problem(what, Location(reading.source), code="cells-run-together",
+                       hint="请从原文件重新复制表格（保留制表符），或另存为 Excel、Word、网页再导入")
     else:
         what = f"按{reading.format}读取（{rows} 行，{len(cells)} 个非空单元格），没有找到自评表的标题（如“{'”“'.join(titles[:2])}”）"
         what += f"；认出的栏目：{'、'.join(seen)}" if seen else "，也没有认出“项目名称”“一级指标”等栏目"
     return Problem(what, Location(reading.source), code="no-table",
                    hint="表格应有标题或“项目名称”“部门名称”和“一级指标”等栏目；若贵地表格用词不同，"
                         "可在词表（schemas/vocabulary.yaml 的格式）中加上这些写法，用 --vocabulary 指定")
+
+
+def _labels_inside(cells: list[Cell], vocabulary: Vocabulary) -> tuple[list[str], list[str]]:
+    """Titles and column labels found inside long cells: a table whose cells ran together in copying."""
+    titles: list[str] = []
+    labels: list[str] = []
+    words = [w for block in ("funds.columns", "indicators.columns", "funds.rows") for w in vocabulary.words(block).index
+             if len(w) >= 3]
+    for cell in cells[:2000]:
+        if len(cell.text) <= 30:
+            continue
+        folded = fold(cell.text)
+        for form in vocabulary.forms:
+            for title in form.titles:
+                if title in folded and title not in titles:
+                    titles.append(title)
+        for word in words:
+            if word in folded and word not in labels:
+                labels.append(word)
+    labels = [w for w in labels if not any(w != other and w in other for other in labels)]
+    titles = [t for t in titles if not any(t != other and t in other for other in titles)]
+    return titles, labels
 
 
 def _labels_seen(cells: list[Cell], vocabulary: Vocabulary) -> list[str]:
@@ -142,7 +173,7 @@ def _title_like(cell: Cell, vocabulary: Vocabulary) -> Form | None:
     return form
 
 
-def _tables_in(grid: Grid, vocabulary: Vocabulary) -> tuple[list[ImportedCase], list[Problem]]:
+def _tables_in(grid: Grid, vocabulary: Vocabulary, year: int | None = None) -> tuple[list[ImportedCase], list[Problem]]:
     starts: list[_Start] = []
     for i, row in enumerate(grid.rows):
         for cell in row:
@@ -157,6 +188,8 @@ def _tables_in(grid: Grid, vocabulary: Vocabulary) -> tuple[list[ImportedCase], 
         start = _untitled_start(grid, vocabulary)
         if start is not None:
             starts.append(start)
+    if year is not None:
+        starts = [_Start(s.row, s.form, s.title, s.year or year) for s in starts]
     cases, problems = [], []
     previous_end = 0
     for n, start in enumerate(starts):
@@ -418,7 +451,8 @@ class _TableReader:
                 raise _Missing(f"没有找到“{'项目名称' if kind == 'project' else '部门名称'}”一栏")
             raise _Missing(f"“{'项目名称' if kind == 'project' else '部门名称'}”一栏是空的")
         if self.year is None:
-            raise _Missing("没有找到年度（标题或表头中应有“2023年度”之类的字样）")
+            raise _Missing("没有找到年度（标题或表头中应有“2023年度”之类的字样）",
+                           "表中没有印年度时，用 --year 指定，如 --year 2021")
         self.take_field("department", ("department",), data)
         self.take_field("implementer", ("implementer",), data)
         if kind == "department":
@@ -427,7 +461,7 @@ class _TableReader:
                           "format": self.grid.format}
         info: dict[str, Any] = {}
         for key in ("report_number", "fill_unit", "money_unit", "contact", "phone", "fill_date", "period",
-                    "project_type", "fund_source", "code"):
+                    "project_type", "fund_source", "code", "upper_department"):
             self.take_field(key, (key,), info)
         reported: dict[str, Any] = {}
         funds = self.funds(reported, info)
@@ -479,24 +513,25 @@ class _TableReader:
         for key, pieces in self.parts.items():
             if key in mapped:
                 mapped.update(piece.key for piece in pieces)
-        rows_with_content = [i for i, row in enumerate(self.rows)
-                             if any(cell.key in mapped for cell in row if cell.text)]
-        last = max(rows_with_content) if rows_with_content else 0
+        # The table runs from its first row to the last row holding a cell it read; every other
+        # non-empty cell in those rows of the file is listed as unmapped.
+        row_of = {cell.key: i for i, row in enumerate(self.grid.rows) for cell in row if not cell.copy}
+        inside = [row_of[key] for key in mapped if key in row_of and row_of[key] >= self.begin]
+        end_row = max(inside) + 1 if inside else self.begin + 1
         table_cells: dict[tuple[str, str], Cell] = {}
-        for row in self.rows[: last + 1]:
+        for row in self.grid.rows[self.begin:end_row]:
             for cell in row:
                 if cell.text and not cell.copy:
-                    for piece in self.parts.get(cell.key, [cell]):
-                        table_cells.setdefault(piece.key, piece)
+                    table_cells.setdefault(cell.key, cell)
         unmapped = [cell for key, cell in table_cells.items() if key not in mapped]
         if unmapped:
-            data["unmapped"] = [{"at": cell.ref, "text": cell.text} for cell in unmapped]
+            data["unmapped"] = [{"at": cell.ref, "text": PINYIN.sub("", cell.text)} for cell in unmapped]
             for n, cell in enumerate(unmapped):
                 self.provenance[("unmapped", n)] = cell
-        end_row = self.base + last + 1 if not self.grid.stream else self.end
+        labels = list(self.labels.values()) + [piece for key, pieces in self.parts.items() if key in mapped
+                                               for piece in pieces]
         case = ImportedCase(self.form.kind, data, self.provenance, self.grid.source, self.table_name(),
-                            self.grid.format, list(self.labels.values()), unmapped, list(table_cells.values()),
-                            self.begin, end_row)
+                            self.grid.format, labels, unmapped, list(table_cells.values()), self.begin, end_row)
         return case
 
     def refusal(self, missing: _Missing) -> Problem:
@@ -504,6 +539,12 @@ class _TableReader:
         what += f"，按{self.grid.format}读取，但{missing.what}"
         if self.seen_labels:
             what += f"；已认出的栏目：{'、'.join(self.seen_labels[:16])}"
+        region = [cell for row in self.grid.rows[self.begin:self.end] for cell in row if cell.text and not cell.copy]
+        _, inside = _labels_inside(region, self.vocabulary)
+        if len(inside) >= 3:
+            what += (f"；表中的栏目名“{'”“'.join(inside[:5])}”等与其他文字连在同一行里，"
+                     "单元格之间没有可辨认的分隔")
+            missing.hint = "请从原文件重新复制表格（保留制表符），或另存为 Excel、Word、网页再导入"
         line = self.title.line if self.title else None
         place = self.title.place if self.title and self.title.place else self.grid.source
         hint = missing.hint or "请检查表格是否完整；若栏目名写法不同，可在词表中加上这种写法（--vocabulary）"
@@ -548,6 +589,11 @@ class _TableReader:
                 if not cell.copy and self.vocabulary.is_block("funds", cell.text) and len(self.cells(i)) <= 2:
                     self.label(cell)
         funds: dict[str, Any] = {"unit": _unit_from(info) or locals().get("block_unit") or "万元"}
+        block_share = None
+        for i in range(max(0, index - 1), index + 1):
+            for cell in self.rows[i]:
+                if self.vocabulary.is_block("funds", cell.text) and share_in_label(cell.text):
+                    block_share = cell
         for i in range(index + 1, min(index + 10, len(self.rows))):
             row = self.rows[i]
             at = next(((j, cell, rows_words.match(cell.text)) for j, cell in enumerate(row)
@@ -581,6 +627,10 @@ class _TableReader:
             for column in columns:
                 if column in ("initial_budget", "full_year_budget", "executed"):
                     entry.setdefault(column, None)
+            if key == "total" and "weight" not in columns and block_share is not None:
+                # 预算执行情况（20分）: the weight is printed in the block's label, not in a column
+                reported.setdefault("execution", {})["weight"] = self.keep(
+                    ("reported", "execution", "weight"), block_share, share_in_label(block_share.text))
             funds[key] = entry
         if len(funds) == 1:
             raise _Missing("找到了项目资金表头，但下面没有“年度资金总额”等资金行",
@@ -675,6 +725,7 @@ class _TableReader:
                            "表头须有“一级指标”或“三级指标（指标名称）”，以及“指标值”“实际完成值”")
         fields: dict[int, str] = {}
         order_cells: list[tuple[int, str]] = []
+        from_group: set[int] = set()  # columns named by a label over several columns (年度指标值 over 性质 / 指标值 / 单位)
 
         def header_cells(i: int) -> list[tuple[Cell, str | None, bool]]:
             return [(cell, words.match(cell.text), groups.match(cell.text, loose=False) is not None)
@@ -688,9 +739,22 @@ class _TableReader:
                         self.label(cell)
                     continue
                 span = range(cell.column, cell.column + max(cell.span, 1))
-                if key is not None and key not in fields.values() and not any(c in fields for c in span):
+                if key is not None and not only_new and any(c in from_group for c in span) \
+                        and (key not in fields.values() or all(fields.get(c) == key for c in span)):
+                    group_key = fields[next(c for c in span if c in from_group)]
                     for c in span:
                         fields[c] = key
+                        from_group.discard(c)
+                    if group_key not in fields.values():
+                        order_cells[:] = [(col, k) for col, k in order_cells if k != group_key]
+                    order_cells[:] = [(col, k) for col, k in order_cells if k != key] + [(cell.column, key)]
+                    self.label(cell)
+                    taken += 1
+                elif key is not None and key not in fields.values() and not any(c in fields for c in span):
+                    for c in span:
+                        fields[c] = key
+                    if cell.span > 1 and is_group:
+                        from_group.update(span)
                     order_cells.append((cell.column, key))
                     self.label(cell)
                     taken += 1
@@ -767,6 +831,10 @@ class _TableReader:
                     row[level] = carried[level]
             if "level1" not in row:
                 row["level1"] = ""
+            share_cell = by_key.get("level1_weight")
+            if share_cell is not None and share_cell.text and row["level1"]:
+                reported.setdefault("level1_weights", {})[row["level1"]] = self.keep(
+                    ("reported", "level1_weights", row["level1"]), share_cell)
             row["name"] = self.keep(path + ("name",), name)
             self.read_target(row, by_key, path)
             if "actual" in header.order:
@@ -788,7 +856,9 @@ class _TableReader:
             by_key: dict[str, Cell] = {}
             for cell in cells:
                 key = header.fields.get(cell.column)
-                if key is not None and key not in by_key:
+                # A merged 一级 / 二级 cell heads every row it covers; a merged 分值 or 得分 belongs to the
+                # rows together and is read once, on its first row.
+                if key is not None and key not in by_key and (not cell.copy or key in ("level1", "level2", "level1_weight")):
                     by_key[key] = cell
             return by_key
         return self.anchored(real, header)
@@ -838,6 +908,11 @@ class _TableReader:
             nature = operator or ("≥" if is_number or not rest else "定性")
         if nature != "定性" and not written and _DATE_LIKE.match(rest) and operator is None:
             nature = "定性"
+        template = _NAME_TEMPLATE.search(normalize_text(row.get("name") or ""))
+        if template is not None:  # the form's own hint in the name: “公猪舍(≥**平方米)” — operator and unit
+            hinted, _ = split_operator(template.group(1) or "")
+            if hinted and not written and operator is None and nature == "≥":
+                nature = hinted
         row["nature"] = nature
         unit = unit_cell.text.strip() if unit_cell is not None and unit_cell.text else None
         target: Any = rest or None
@@ -855,6 +930,8 @@ class _TableReader:
             self.provenance.pop(path + ("target",), None)
             if target_cell.text:
                 self.provenance[path + ("target",)] = target_cell
+        if unit is None and template is not None and nature != "定性":
+            unit = template.group(2).strip()
         row["unit"] = unit
         if unit_cell is not None and unit_cell.text:
             self.provenance[path + ("unit",)] = unit_cell
@@ -984,7 +1061,7 @@ class _TableReader:
 
 _INFO_NAMES = {"report_number": "报表编号", "fill_unit": "填报单位", "money_unit": "金额单位", "contact": "联系人",
                "phone": "联系电话", "fill_date": "填报日期", "period": "实施周期", "project_type": "项目类型",
-               "fund_source": "资金来源", "code": "编码"}
+               "fund_source": "资金来源", "code": "编码", "upper_department": "上级主管部门"}
 
 
 def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell]]:
