@@ -33,7 +33,9 @@ _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 _SENTENCE = re.compile(r"[。；;！!？?]")
 _DATE_LIKE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月.*$|^\d{1,2}\s*月(?:\d{1,2}\s*[日号])?\s*(?:底|末|初|中旬|份)?\s*(?:前|以前|之前|后|内)?$"
                         r"|^\d{2,4}\s*年\s*(?:底|末|内)?\s*(?:前|以前|之前|后)$")
-_NAME_TEMPLATE = re.compile(r"[(（]\s*([≥≤=><]=?|不低于|不高于|不少于|不超过)?\s*\*+\s*([^()（）\d*]{1,6})\s*[)）]")
+_NAME_TEMPLATE = re.compile(r"[(（]\s*([≥≤=><]=?|不低于|不高于|不少于|不超过)?\s*(\**)\s*([^()（）\d*]{1,6})\s*[)）]\s*$")
+_TRAILING_LABEL = re.compile(r"\s+\S{2,10}[:：]$|\s+(?:负责人及电话|联系人及电话|实施单位|主管部门|联系电话|负责人)$")
+_UNIT_TAIL = re.compile(r"^(.*?)(及以上|以上|及以下|以下|以内)$")
 _PLACEHOLDER = re.compile(r"^(?:指标\s*\d*\s*[:：]?|[.…。·、\s]+)$")
 _GRADE = re.compile(r"^(优秀?|良好?|中等?|合格|较差|差|不合格|一般)$")
 
@@ -347,6 +349,8 @@ class _TableReader:
         self.provenance[path] = cell
         if value is None:
             text = PINYIN.sub("", cell.text).strip()
+            if path and path[0] in ("name", "department", "implementer"):
+                text = _TRAILING_LABEL.sub("", text)  # “黄石市图书馆 主要领导签字:” — the next label ran into the cell
             return text if text else None
         return PINYIN.sub("", value) if isinstance(value, str) else value
 
@@ -453,7 +457,9 @@ class _TableReader:
         if self.year is None:
             raise _Missing("没有找到年度（标题或表头中应有“2023年度”之类的字样）",
                            "表中没有印年度时，用 --year 指定，如 --year 2021")
-        self.take_field("department", ("department",), data)
+        if self.take_field("department", ("department",), data) is None:
+            # Transfer-payment forms name only the 市级 / 省级 主管部门: then that is the 主管部门.
+            self.take_field("upper_department", ("department",), data)
         self.take_field("implementer", ("implementer",), data)
         if kind == "department":
             data.setdefault("department", data["name"])
@@ -909,6 +915,9 @@ class _TableReader:
         if nature != "定性" and not written and _DATE_LIKE.match(rest) and operator is None:
             nature = "定性"
         template = _NAME_TEMPLATE.search(normalize_text(row.get("name") or ""))
+        if template is not None and not (template.group(1) or template.group(2)) \
+                and label_key(template.group(3)) not in self.vocabulary.units:
+            template = None  # “足额保障率(参保率)” is a name, not a unit hint
         if template is not None:  # the form's own hint in the name: “公猪舍(≥**平方米)” — operator and unit
             hinted, _ = split_operator(template.group(1) or "")
             if hinted and not written and operator is None and nature == "≥":
@@ -922,16 +931,26 @@ class _TableReader:
                 nature = "定性"  # a deadline (“9月前”, “2023年12月”) is judged, not divided
             target = rest
         elif match and match.group(2) and nature != "定性":
-            target = match.group(1)
-            if unit is None:
-                unit = match.group(2).strip()
+            written_unit = match.group(2).strip()
+            tail = _UNIT_TAIL.match(written_unit)
+            if tail:  # “80%以上”: the words after the unit are the operator
+                written_unit = tail.group(1).strip()
+                if operator is None and not written:
+                    nature = "≥" if "上" in tail.group(2) else "≤"
+            if len(written_unit) > 5:
+                nature = "定性" if not written else nature  # “37个基层医疗机构” describes, it does not measure
+                target = rest
+            else:
+                target = match.group(1)
+                if unit is None and written_unit:
+                    unit = written_unit
         row["target"] = self.keep(path + ("target",), target_cell, target) if target_cell is not None else None
         if target_cell is not None and target is None:
             self.provenance.pop(path + ("target",), None)
             if target_cell.text:
                 self.provenance[path + ("target",)] = target_cell
         if unit is None and template is not None and nature != "定性":
-            unit = template.group(2).strip()
+            unit = template.group(3).strip()
         row["unit"] = unit
         if unit_cell is not None and unit_cell.text:
             self.provenance[path + ("unit",)] = unit_cell

@@ -125,6 +125,7 @@ class Vocabulary:
     totals: Words = field(default_factory=Words)
     ends: list[str] = field(default_factory=list)
     headings: Words = field(default_factory=Words)
+    units: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
 
     def words(self, name: str) -> Words:
@@ -165,6 +166,7 @@ class Vocabulary:
         for key, words in (data.get("totals") or {}).items():
             self.totals.add(key, words)
         self.headings.add("heading", data.get("headings") or [])
+        self.units.update(label_key(unit) or unit for unit in data.get("units") or [])
         self.ends.extend(label_key(word) for word in data.get("ends") or [] if label_key(word) not in self.ends)
 
 

@@ -15,7 +15,7 @@ import unicodedata
 PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]+)\)")
 NATURES = {"正向指标": "≥", "正向": "≥", "反向指标": "≤", "反向": "≤", "定性指标": "定性", "定性": "定性",
            ">": "≥", "≥": "≥", ">=": "≥", "≧": "≥", "＞": "≥", "<": "≤", "≤": "≤", "<=": "≤", "≦": "≤", "＜": "≤",
-           "=": "=", "＝": "=", "﹦": "="}
+           "=": "=", "＝": "=", "﹦": "=", "═": "="}
 SHARE = re.compile(r"\s*[(（]\s*\d+(?:\.\d+)?\s*分?\s*[)）]\s*$")
 
 
@@ -58,8 +58,10 @@ def differences(expected: dict, case: dict) -> list[str]:
                 value = SHARE.sub("", str(value))
             if key == "nature" and value is not None:
                 value = NATURES.get(plain(value), value)
-            if key == "nature" and value is None and re.match(r"^[\d.]+$", plain(want.get("target")) or ""):
-                value = "≥"  # a bare number without an operator is scored as a ≥ target
+            if key == "nature" and value is None:
+                # No 性质 column and no operator: a bare number (or nothing) is a ≥ target, words are 定性.
+                target = plain(want.get("target")) or ""
+                value = "≥" if re.match(r"^[\d.]*$", target) else "定性"
             same(f"indicators[{n}].{key}", value, got.get(key))
     for key in ("total", "grade"):
         if key in (expected.get("reported") or {}):
