@@ -75,16 +75,28 @@ def yaml_scalar(value: Any, in_flow: bool = False) -> str:
     text = str(value)
     if _PLAIN_NUMBER.match(text):
         return text
+    if not text:
+        return '""'
     special = text.lower() in _YAML_WORDS or re.match(r"^[-+.\d]", text) or text[0] in "!&*?|>'\"%@`#{}[],:-~="
-    awkward = any(mark in text for mark in (": ", " #", "\n", "\t")) or text != text.strip()
+    awkward = (any(mark in text for mark in (": ", " #", ":\t")) or text.endswith(":") or text != text.strip()
+               or _UNPRINTABLE.search(text) is not None)
     if special or awkward or (in_flow and any(ch in text for ch in ",[]{}:#")):
         return _double_quoted(text)
     return text
 
 
+def yaml_key(key: Any) -> str:
+    """A mapping key that reads back as the same text (a key that looks like a number is quoted)."""
+    text = str(key)
+    return _double_quoted(text) if _PLAIN_NUMBER.match(text) else yaml_scalar(text, in_flow=True)
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
 def _double_quoted(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
 
 
 def flow_mapping(mapping: dict[str, Any]) -> str:
@@ -92,7 +104,7 @@ def flow_mapping(mapping: dict[str, Any]) -> str:
     parts = []
     for key, value in mapping.items():
         rendered = flow_mapping(value) if isinstance(value, dict) else yaml_scalar(value, in_flow=True)
-        parts.append(f"{key}: {rendered}")
+        parts.append(f"{yaml_key(key)}: {rendered}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -115,19 +127,19 @@ def case_yaml(case: ImportedCase, schema_path: str = "../../schemas/case.schema.
             here = path + (key,)
             if isinstance(item, dict):
                 if item and all(not isinstance(v, (dict, list)) for v in item.values()) and len(item) <= 6 and path:
-                    lines.append(f"{pad}{key}: {flow_mapping(item)}{_row_comment(here, item)}")
+                    lines.append(f"{pad}{yaml_key(key)}: {flow_mapping(item)}{_row_comment(here, item)}")
                 else:
-                    lines.append(f"{pad}{key}:{comment(here)}")
+                    lines.append(f"{pad}{yaml_key(key)}:{comment(here)}")
                     emit(item, here, indent + 1)
             elif isinstance(item, list):
-                lines.append(f"{pad}{key}:{comment(here)}" if item else f"{pad}{key}: []")
+                lines.append(f"{pad}{yaml_key(key)}:{comment(here)}" if item else f"{pad}{yaml_key(key)}: []")
                 for i, entry in enumerate(item):
                     if isinstance(entry, dict):
                         lines.append(f"{pad}  - {flow_mapping(entry)}{_row_comment(here + (i,), entry)}")
                     else:
                         lines.append(f"{pad}  - {yaml_scalar(entry)}{comment(here + (i,))}")
             else:
-                lines.append(f"{pad}{key}: {yaml_scalar(item)}{comment(here)}")
+                lines.append(f"{pad}{yaml_key(key)}: {yaml_scalar(item)}{comment(here)}")
 
     def _row_comment(path: Path, entry: dict[str, Any]) -> str:
         if path in provenance:

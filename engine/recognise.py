@@ -59,6 +59,7 @@ class ImportedCase:
     table_cells: list[Cell] = field(default_factory=list)  # every non-empty cell of the table, once
     first_row: int = 0  # the table's rows in its grid, [first_row, end_row)
     end_row: int = 0
+    grid: int = 0  # which grid of the reading (sheet of a workbook) the table is in
 
     @property
     def name(self) -> str:
@@ -80,8 +81,10 @@ def recognise(reading: Reading, vocabulary: Vocabulary, year: int | None = None)
     `year` is the fiscal year of a table that prints none (the user says it: --year)."""
     cases: list[ImportedCase] = []
     problems: list[Problem] = []
-    for grid in reading.grids:
+    for number, grid in enumerate(reading.grids):
         found, trouble = _tables_in(grid, vocabulary, year)
+        for case in found:
+            case.grid = number
         cases.extend(found)
         problems.extend(trouble)
     if problems:
@@ -215,10 +218,11 @@ def _year_near(grid: Grid, index: int, title: Cell) -> int | None:
     for offset in (1, -1, 2, -2, 3):
         j = index + offset
         if 0 <= j < len(grid.rows):
-            for cell in grid.rows[j]:
-                text = normalize_text(cell.text)
-                if len(text) <= 40 and (match := re.search(r"(20\d\d)\s*年度?", text)):
-                    return int(match.group(1))
+            texts = [normalize_text(cell.text) for cell in grid.rows[j] if cell.text and not cell.copy]
+            # A heading line of its own (“（2022年度）”), not a value that happens to name a year.
+            if len(texts) == 1 and len(texts[0]) <= 20 and \
+                    (match := re.search(r"(20\d\d)\s*年(?:度|(?!\s*\d))", texts[0])):
+                return int(match.group(1))
     return None
 
 
@@ -348,11 +352,12 @@ class _TableReader:
             return value
         self.provenance[path] = cell
         if value is None:
-            text = PINYIN.sub("", cell.text).strip()
+            value = cell.text.strip() or None
+        if isinstance(value, str):
+            value = PINYIN.sub("", value)
             if path and path[0] in ("name", "department", "implementer"):
-                text = _TRAILING_LABEL.sub("", text)  # “黄石市图书馆 主要领导签字:” — the next label ran into the cell
-            return text if text else None
-        return PINYIN.sub("", value) if isinstance(value, str) else value
+                value = _TRAILING_LABEL.sub("", value)  # “黄石市图书馆 主要领导签字:” — the next label ran into the cell
+        return value
 
     def label(self, cell: Cell) -> Cell:
         self.labels[cell.key] = cell
@@ -638,6 +643,19 @@ class _TableReader:
                 reported.setdefault("execution", {})["weight"] = self.keep(
                     ("reported", "execution", "weight"), block_share, share_in_label(block_share.text))
             funds[key] = entry
+        if len(funds) == 1 and index + 1 < len(self.rows):
+            # One row of figures under the header and no row names (重庆's 部门预算执行情况): the total.
+            below = [cell for cell in self.rows[index + 1] if not cell.copy and cell.column > labelled[0][0].column - 1]
+            if any(_VALUE_LIKE.match(normalize_text(cell.text)) for cell in below if cell.text):
+                pairs = ([(by_column[cell.column], cell) for cell in below if cell.column in by_column]
+                         if self.grid.merged else _typed_pairs(columns, below))
+                entry = {}
+                for column, cell in pairs:
+                    if column in ("initial_budget", "full_year_budget", "executed"):
+                        entry[column] = self.keep(("funds", "total", column), cell)
+                    else:
+                        reported.setdefault("execution", {})[column] = self.keep(("reported", "execution", column), cell)
+                funds["total"] = entry
         if len(funds) == 1:
             raise _Missing("找到了项目资金表头，但下面没有“年度资金总额”等资金行",
                            "资金行应以“年度资金总额”“其中：当年财政拨款”“上年结转资金”“其他资金”等开头")
@@ -827,18 +845,20 @@ class _TableReader:
                 if cell is not None and cell.text:
                     share = share_in_label(cell.text) if level == "level1" else None
                     clean = re.sub(r"\s*[(（]\s*\d+(?:\.\d+)?\s*分?\s*[)）]\s*$", "", normalize_text(cell.text)) if share else cell.text
+                    clean = clean or normalize_text(cell.text)  # “(50分)” alone: the share is all the label says
                     carried[level] = clean
                     if level == "level1":
                         carried.pop("level2", None) if by_key.get("level2") is None or not by_key["level2"].text else None
                     row[level] = self.keep(path + (level,), cell, clean)
-                    if share is not None:
+                    if share is not None and clean not in reported.get("level1_weights", {}):
                         reported.setdefault("level1_weights", {})[clean] = self.keep(("reported", "level1_weights", clean), cell, share)
                 elif level in carried:
                     row[level] = carried[level]
             if "level1" not in row:
                 row["level1"] = ""
             share_cell = by_key.get("level1_weight")
-            if share_cell is not None and share_cell.text and row["level1"]:
+            if share_cell is not None and share_cell.text and row["level1"] \
+                    and row["level1"] not in reported.get("level1_weights", {}):
                 reported.setdefault("level1_weights", {})[row["level1"]] = self.keep(
                     ("reported", "level1_weights", row["level1"]), share_cell)
             row["name"] = self.keep(path + ("name",), name)
@@ -975,7 +995,7 @@ class _TableReader:
                 if key == "total" and "total" not in reported:
                     numbers = [c for c in after if _NUMBERISH.match(normalize_text(c.text))]
                     header = self.header
-                    if header is not None and (self.grid.merged or self.grid.stream) and numbers:
+                    if header is not None and self.positional and numbers:
                         placed = {header.fields.get(c.column): c for c in numbers}
                         if "weight" in placed or "score" in placed:
                             numbers = [c for c in (placed.get("weight"), placed.get("score")) if c is not None]
@@ -1089,6 +1109,8 @@ def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell
     pairs: list[tuple[str, Cell]] = []
     remaining = list(columns)
     values = _drop_trailing_blanks(values)
+    while len(values) > len(columns) and values and not values[0].text:
+        values = values[1:]  # the blank half of a row name merged over two columns
     rate_at = next((n for n, cell in enumerate(values) if normalize_text(cell.text).endswith("%")), None)
     if rate_at is not None and "rate" in columns and rate_at < columns.index("rate"):
         # Fewer figures than columns before the 执行率: the blank ones are budget columns; keep the two

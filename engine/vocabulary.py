@@ -103,7 +103,7 @@ class Words:
             return None
         best = None
         for word, meaning in self.index.items():
-            if len(word) >= 2 and (key.startswith(word) or key.endswith(word)) and len(key) - len(word) <= 6:
+            if len(word) >= 3 and (key.startswith(word) or key.endswith(word)) and len(key) - len(word) <= 6:
                 if best is None or len(word) > len(best[0]):
                     best = (word, meaning)
         return best[1] if best else None

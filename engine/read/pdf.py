@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from ..errors import Location, Problem
 from . import Cell, Grid, ReadError, Reading, check_size, clip
@@ -46,6 +47,8 @@ def read_pdf(raw: bytes, source: str) -> Reading:
                 if page.chars:
                     any_text = True
                 page_rows, found_tables = _page_rows(page, number, source)
+                if found_tables and rows and page_rows:
+                    page_rows = _join_row_split_by_page(rows, page_rows)
             except ReadError:
                 raise
             except Exception as exc:  # noqa: BLE001
@@ -95,11 +98,37 @@ def _table_items(table, page: int, number: int, source: str) -> list[tuple[float
                     cells.append(Cell(origin[0].text, origin[0].ref, r, c, place, origin[0].span, copy=True))
                 continue
             span = max(1, sum(1 for x0, _, x1, _ in columns if x0 >= box[0] - 1 and x1 <= box[2] + 1))
-            cell = Cell(clip(text or ""), f"第 {page} 页表 {number} 第 {r} 行第 {c} 列", r, c, place, span)
+            cell = Cell(clip(_unwrap(text or "")), f"第 {page} 页表 {number} 第 {r} 行第 {c} 列", r, c, place, span)
             cells.append(cell)
             origins[c] = (cell, box[3])
         items.append((top, cells))
     return items
+
+
+def _join_row_split_by_page(before: list[list[Cell]], page_rows: list[list[Cell]]) -> list[list[Cell]]:
+    """A table row broken by a page end: the first row of the next page fills only some of the same
+    columns (the rest of a wrapped name); its texts finish the cells of the row above."""
+    last, first = before[-1], page_rows[0]
+    if not last or not first or len(last) != len(first) or not any(c.place.endswith("表 1］") for c in first[:1]):
+        return page_rows
+    filled = [cell for cell in first if cell.text]
+    if not filled or len(filled) * 2 > len(first):
+        return page_rows
+    if not all(any(c.column == cell.column and c.text for c in last) for cell in filled):
+        return page_rows
+    joined = []
+    for cell in last:
+        tail = next((c for c in filled if c.column == cell.column), None)
+        joined.append(cell if tail is None else Cell(cell.text + tail.text, cell.ref, cell.line, cell.column,
+                                                    cell.place, cell.span, cell.copy))
+    before[-1] = joined
+    before.append([Cell(c.text, c.ref, c.line, c.column, c.place, c.span, copy=True) for c in filled])
+    return page_rows[1:]
+
+
+def _unwrap(text: str) -> str:
+    """A cell's text as typed: a narrow column wraps “238.93” into “238.” and “93”, and 中文 anywhere."""
+    return re.sub(r"(?<=[A-Za-z])\n(?=[A-Za-z])", " ", text).replace("\n", "")
 
 
 def _word_lines(page, number: int, source: str, split_cells: bool) -> list[tuple[float, list[Cell]]]:  # noqa: ANN001
