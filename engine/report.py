@@ -271,21 +271,17 @@ def validation_to_dict(checks: list) -> list[dict]:
 
 
 def render_check_results(checked: list) -> str:
-    """Each case or table with its failed cross-checks and their figures; a summary line last."""
+    """Each case or table with what was checked, as score says it: passed, failed (with the figures),
+    and not checked (with the reason) — a check that could not run is never counted as passed."""
     lines = []
     for item in checked:
         if item.result is None:
             lines.append(f"{item.label}：无法核对")
             lines.extend(f"  ! {problem}" for problem in item.problems)
             continue
-        total = len(item.result.checks)
-        if not item.failed:
-            lines.append(f"{item.label}：{total} 项核对全部通过")
-            continue
-        lines.append(f"{item.label}：{len(item.failed)} 项不符（共 {total} 项）")
-        for check in item.failed:
-            lines.append(f"  ✗ {check.message}")
-            lines.extend(f"      {detail}" for detail in check.details)
+        summary, *details = render_checks(item.result.checks) or ["勾稽核对：没有可核对的项目"]
+        lines.append(f"{item.label}：{summary.removeprefix('勾稽核对：')}")
+        lines.extend(details)
     bad = sum(1 for item in checked if item.failed)
     unreadable = sum(1 for item in checked if item.result is None)
     summary = f"共 {len(checked)} 张表或案例，{bad} 张有不符"

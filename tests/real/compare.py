@@ -34,7 +34,8 @@ def differences(expected: dict, case: dict) -> list[str]:
 
     def same(what: str, want, got) -> None:
         if plain(want) != plain(got):
-            found.append(f"{what}: expected {want!r}, imported {got!r}")
+            shown = [None if v is None else str(v) for v in (want, got)]  # the YAML as read back holds Decimals
+            found.append(f"{what}: expected {shown[0]!r}, imported {shown[1]!r}")
 
     for key in ("name", "department", "implementer"):
         if key in expected:
@@ -58,6 +59,8 @@ def differences(expected: dict, case: dict) -> list[str]:
                 value = SHARE.sub("", str(value))
             if key == "nature" and value is not None:
                 value = NATURES.get(plain(value), value)
+                if plain(value) in ("定量", "定量指标"):  # quantitative: the operator in the 指标值, else ≥
+                    value = next((NATURES[op] for op in NATURES if str(want.get("target") or "").startswith(op)), "≥")
             if key == "nature" and value is None:
                 # No 性质 column and no operator: a bare number (or nothing) is a ≥ target, words are 定性.
                 target = plain(want.get("target")) or ""
