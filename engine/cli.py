@@ -106,7 +106,7 @@ def _vocabulary_option(function):  # noqa: ANN001, ANN201 - a click decorator
 
 @main.command()
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
-@click.argument("case_file", metavar="CASE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("case_file", metavar="CASE", type=click.Path(allow_dash=True))
 @_table_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown", "csv", "html", "xlsx"]),
               default="table", show_default=True,
@@ -227,7 +227,7 @@ def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("source", metavar="FILE", type=click.Path(allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), help="写到这个案例文件；或写一个文件夹，每张表存为一个文件")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @_vocabulary_option

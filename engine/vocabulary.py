@@ -64,10 +64,10 @@ def fold(text: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def label_key(text: str) -> str:
     """What a label cell says, for comparing with the vocabulary: “其中：当年财政拨款（万元）” → 当年财政拨款."""
-    folded = fold(text)
+    folded = fold(re.sub(r"[①-⑳]", "", text))  # 小计③=①+② is 小计: circled numbers mark columns, not words
     folded = _LEADING.sub("", folded)
     folded = _BRACKETS.sub("", folded)
-    folded = re.sub(r"[①-⑳]|[=＝][①-⑳+\-×*/÷%]+$", "", folded)  # 小计③=①+② is 小计
+    folded = re.sub(r"=[\d+\-×*/÷%]+$", "", folded)
     return _PUNCT.sub("", folded)
 
 

@@ -40,7 +40,7 @@ def decode(raw: bytes, source: str) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             pass
-    if b"\x00" in raw[:4096] and raw.count(b"\x00") > len(raw) // 4:
+    if b"\x00" in raw[:4096]:
         for encoding in ("utf-16-le", "utf-16-be"):  # UTF-16 saved without a BOM
             try:
                 text = raw.decode(encoding)
@@ -75,9 +75,14 @@ def layout_of(text: str, source: str) -> str:
     if piped >= share:
         # A web page dumped cell by cell (“text |” per cell, rows broken wherever a cell held a line
         # break) is not a table of lines: read it as a stream of cells and rebuild the rows.
-        single = count(lambda line: len([c for c in _split(line, "pipes") if c.strip()]) <= 1)
-        framed = count(lambda line: line.strip()[:1] in "|｜")
-        broken = 0.2 * piped <= framed <= 0.8 * piped  # some rows start with a pipe, some don't
+        single = count(lambda line: len([c for c in _split(line, "pipe-cells") if c.strip()]) <= 1)
+        ends = count(lambda line: line.strip()[-1:] in ("|", "｜"))
+        framed = count(lambda line: line.strip()[:1] in ("|", "｜"))
+        # “cell |” after every cell, rows broken wherever a cell held a line break: most lines end with a
+        # bar but only some start with one (a Markdown table's lines do both, bare “a｜b” lines neither).
+        widths = [len(_PIPE.split(line.strip())) for line in lines if _is_pipe_line(line)]
+        regular = max(widths.count(width) for width in set(widths)) >= 0.5 * len(widths) if widths else True
+        broken = ends >= 0.5 * piped and framed <= 0.8 * ends and not regular
         return "pipe-cells" if single >= 0.25 * len(lines) or broken else "pipes"
     if Path(source).suffix.lower() == ".csv" or (
             count(lambda line: line.count(",") >= 2) >= 0.5 * len(lines) and _consistent_csv(text)):
@@ -119,13 +124,15 @@ def read_text(text: str, source: str) -> Reading:
     elif layout == "pipe-cells":
         rows = []
         for number, line in enumerate(text.split("\n"), 1):
-            for i, cell in enumerate(_split(line, "pipes")):
+            for i, cell in enumerate(_split(line, "pipe-cells")):
                 rows.append([Cell(clip(cell), f"第 {number} 行第 {i + 1} 列", number, i + 1, source)])
             check_size(len(rows), 1, source, "表格")
     else:
         rows = []
+        piped = [line.strip() for line in text.split("\n") if layout == "pipes" and _is_pipe_line(line)]
+        framed = sum(1 for line in piped if line[:1] in "|｜" and line[-1:] in "|｜") >= 0.8 * len(piped)
         for number, line in enumerate(text.split("\n"), 1):
-            rows.append(_row(_split(line, layout), number, source))
+            rows.append(_row(_split(line, layout, framed), number, source))
             check_size(len(rows), len(rows[-1]), source, "表格")
     grid = Grid(source, None, rows, LAYOUTS[layout], positional=layout in ("tabs", "csv", "pipes"),
                 stream=layout in ("lines", "pipe-cells"))
@@ -136,19 +143,22 @@ def text_lines(cells: list[str]) -> int:
     return 1 + sum(cell.count("\n") for cell in cells)
 
 
-def _split(line: str, layout: str) -> list[str]:
+def _split(line: str, layout: str, framed: bool = True) -> list[str]:
     if layout == "tabs":
         return line.split("\t")
-    if layout == "pipes":
+    if layout in ("pipes", "pipe-cells"):
         if _MARKDOWN_RULE.match(line):
             return []
         stripped = line.strip()
         if stripped in ("|", "｜"):
             return [""]
         cells = _PIPE.split(stripped)
-        if stripped[:1] in "|｜" and cells and cells[0] == "":
+        starts, ends = stripped[:1] in "|｜", stripped[-1:] in "|｜"
+        # A Markdown row is framed by bars at both ends; a web page dumped cell by cell ends every cell
+        # with one. A bare “a｜b｜” row keeps its empty last cell.
+        if starts and cells and cells[0] == "" and ((ends and framed) or layout == "pipe-cells"):
             cells = cells[1:]
-        if stripped[-1:] in "|｜" and cells and cells[-1] == "":
+        if ends and cells and cells[-1] == "" and ((starts and framed) or layout == "pipe-cells"):
             cells = cells[:-1]
         return cells
     stripped = line.strip(" \t\xa0\u3000")
