@@ -3,7 +3,8 @@
     python bench/run.py            # 2,000 cases for evaluation, 20,000 files for the batch
     python bench/run.py --quick    # 2,000 files for the batch
 
-Targets (issues 2 and 6): evaluation ≥ 60 % of the hand-written scorer; batch with one job ≥ 70 %
+Then `engine import` on the corpus of real tables: tables per second per format, against parsing
+the same files with the format's own library, and the readers' bounds. Targets (issues 2 and 6): evaluation ≥ 60 % of the hand-written scorer; batch with one job ≥ 70 %
 of a plain PyYAML C-loader parse loop; two jobs ≥ 1.6× one; peak memory at N ≤ 1.2× at N/10;
 a cold `engine score` ≤ 1.5× a bare import of its dependencies.
 """
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import batch  # noqa: E402
 import evaluation  # noqa: E402
+import importing  # noqa: E402
 
 
 def main() -> None:
@@ -27,6 +29,9 @@ def main() -> None:
     print("\n== engine batch, end to end ==")
     sys.argv = [sys.argv[0], "--cases", "2000" if quick else "20000"]
     batch.main()
+    print("\n== engine import: the corpus of published tables, per format ==")
+    sys.argv = [sys.argv[0]] + (["--repeat", "2"] if quick else [])
+    importing.main()
 
 
 if __name__ == "__main__":

@@ -83,8 +83,10 @@ class Words:
 
     by_key: dict[str, list[str]] = field(default_factory=dict)
     index: dict[str, str] = field(default_factory=dict)
+    _memo: dict[tuple[str, bool], str | None] = field(default_factory=dict, repr=False)
 
     def add(self, key: str, words: list[str]) -> None:
+        self._memo.clear()
         entries = self.by_key.setdefault(key, [])
         for word in words:
             folded = label_key(word)
@@ -94,6 +96,15 @@ class Words:
 
     def match(self, text: str, loose: bool = True) -> str | None:
         """The key a label means: exactly, or (loose) the longest synonym the label starts or ends with."""
+        found = self._memo.get((text, loose), self)
+        if found is not self:
+            return found  # type: ignore[return-value]
+        if len(self._memo) > 100_000:  # a long batch meets many texts; keep the memo bounded
+            self._memo.clear()
+        found = self._memo[(text, loose)] = self._match(text, loose)
+        return found
+
+    def _match(self, text: str, loose: bool) -> str | None:
         key = label_key(text)
         if not key:
             return None
