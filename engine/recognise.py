@@ -65,10 +65,6 @@ class ImportedCase:
     def name(self) -> str:
         return str(self.data.get("name", ""))
 
-    @property
-    def mapped(self) -> set[tuple[str, str]]:
-        return {cell.key for cell in self.provenance.values()} | {cell.key for cell in self.labels}
-
 
 class _Missing(Exception):
     def __init__(self, what: str, hint: str | None = None):
@@ -418,7 +414,7 @@ class _TableReader:
         if len(text) > 30:
             return False
         v = self.vocabulary
-        return bool(v.fields.match(text, loose=False) or _inline_field(text, v) is not None and False
+        return bool(v.fields.match(text, loose=False)
                     or v.words("funds.columns").match(text, loose=False) or v.words("funds.rows").match(text, loose=False)
                     or v.words("indicators.columns").match(text, loose=False) or v.is_block("funds", text)
                     or v.is_block("goals", text) or v.words("goals.expected").match(text, loose=False)
@@ -447,7 +443,7 @@ class _TableReader:
         if self.title is not None:
             self.label(self.title)
             self.provenance[("fiscal_year",)] = self.title
-        for i, row in enumerate(self.rows[: max(0, self.start.row - self.base)] if not self.grid.stream else []):
+        for row in self.rows[: max(0, self.start.row - self.base)] if not self.grid.stream else []:
             for cell in row:
                 if not cell.copy and re.match(r"^附件\s*\d*[:：]?$", normalize_text(cell.text)):
                     self.label(cell)
@@ -720,11 +716,8 @@ class _TableReader:
 
     def under(self, texts: list[Cell], left: Cell, right: Cell) -> list[Cell]:
         """The texts ordered as they stand under the 预期目标 and 实际完成情况 labels."""
-        def column_of(cell: Cell) -> int:
-            return cell.column
-
-        first = [c for c in texts if column_of(c) < right.column]
-        second = [c for c in texts if column_of(c) >= right.column]
+        first = [c for c in texts if c.column < right.column]
+        second = [c for c in texts if c.column >= right.column]
         if first and second:
             return [first[0], second[0]] + first[1:] + second[1:]
         if second and not first:
@@ -1398,9 +1391,7 @@ def _flatten_header(run: list[Cell], v: Vocabulary) -> tuple[list[Cell], list[st
     if two_rows:
         unique.sort(key=lambda pair: _INDICATOR_ORDER.index(pair[1]))
     ordered = [dataclasses.replace(cell, column=n + 1, span=1) for n, (cell, _) in enumerate(unique)]
-    extra = [cell for cell in run if all(cell.key != c.key for c, _ in unique)]
-    return ordered + [dataclasses.replace(cell, column=len(ordered) + 1 + n, span=1, copy=False)
-                      for n, cell in enumerate(extra) if False], [key for _, key in unique]
+    return ordered, [key for _, key in unique]
 
 
 def _indicator_row(cells: list[Cell], i: int, order: list[str], v: Vocabulary, kind) -> tuple[list[Cell], int]:  # noqa: ANN001

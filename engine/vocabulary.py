@@ -48,7 +48,6 @@ _PUNCT = re.compile(r"[:：、,，.。;；\"“”'‘’*＊]")
 _BRACKETS = re.compile(r"[(（\[【〔]([^()（）\[\]【】〔〕]{0,12})[)）\]】〕]")
 _LEADING = re.compile(r"^(?:其中|其中[:：]|[一二三四五六七八九十]+[、.]|\d+[、.．]|[(（][一二三四五六七八九十\d]+[)）])")
 _SHARE = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]")
-_BRACKET_KEEP = re.compile(r"^(?:单位)$")
 
 
 # Mirror sites that convert pages to traditional characters write the pinyin after each converted

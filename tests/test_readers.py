@@ -167,7 +167,7 @@ def test_a_workbook_is_recognised_whatever_its_name(tmp_path):
 
 # ------------------------------------------------------------------ Word, web pages, PDF ----
 
-def test_docx_tables_with_merged_cells_and_the_title_paragraph(tmp_path):
+def make_document():  # noqa: ANN201
     import docx
 
     document = docx.Document()
@@ -176,6 +176,11 @@ def test_docx_tables_with_merged_cells_and_the_title_paragraph(tmp_path):
     for r, row in enumerate(ROWS):
         for c, text in enumerate(row):
             table.cell(r, c).text = text
+    return document, table
+
+
+def test_docx_tables_with_merged_cells_and_the_title_paragraph(tmp_path):
+    document, table = make_document()
     table.cell(6, 0).merge(table.cell(7, 0))  # 产出指标 over two rows (vertical merge)
     table.cell(0, 1).merge(table.cell(0, 8))  # the project name across the row
     table.cell(6, 0).text = "产出指标"
@@ -322,15 +327,7 @@ def test_the_same_table_imports_the_same_from_every_format(suffix, tmp_path):
     if suffix == "xlsx":
         make_workbook(path)
     elif suffix == "docx":
-        import docx
-
-        document = docx.Document()
-        document.add_paragraph(TITLE)
-        table = document.add_table(rows=len(ROWS), cols=9)
-        for r, row in enumerate(ROWS):
-            for c, text in enumerate(row):
-                table.cell(r, c).text = text
-        document.save(path)
+        make_document()[0].save(path)
     elif suffix == "html":
         body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in ROWS)
         path.write_text(f"<html><body><p>{TITLE}</p><table>{body}</table></body></html>", encoding="utf-8")
