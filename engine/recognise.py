@@ -500,6 +500,11 @@ class _TableReader:
                 data["data"] = figures
         if reported:
             data["reported"] = reported
+        features = {feature for feature, present in (
+            ("funds", "total" in data.get("funds", {})),
+            ("weights", any(row.get("weight") for row in data["indicators"])),
+            ("key_tasks", bool(data.get("key_tasks")))) if present}
+        data["scheme"] = self.vocabulary.scheme_for(kind, features)
         return self.finish(data)
 
     def table_name(self) -> str:

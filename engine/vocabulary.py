@@ -124,6 +124,7 @@ class Form:
     kind: str
     scheme: str
     titles: list[str]
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -144,6 +145,13 @@ class Vocabulary:
     def is_block(self, name: str, text: str) -> bool:
         return self.words(f"{name}.block").match(text, loose=False) is not None
 
+    def scheme_for(self, kind: str, features: set[str]) -> str:
+        """The scheme of the first form of `kind` whose requirements the table meets."""
+        for form in self.forms:
+            if form.kind == kind and set(form.requires) <= features:
+                return form.scheme
+        return _default_scheme(kind)
+
     def title(self, text: str) -> Form | None:
         """The form a title cell names: “2022年度项目支出绩效自评表” → the project form."""
         folded = _PUNCT.sub("", fold(text))
@@ -159,7 +167,8 @@ class Vocabulary:
             titles = [_PUNCT.sub("", fold(t)) for t in entry.get("titles") or []]
             existing = next((f for f in self.forms if f.kind == entry["kind"] and f.scheme == entry.get("scheme", f.scheme)), None)
             if existing is None:
-                self.forms.append(Form(entry["kind"], entry.get("scheme") or _default_scheme(entry["kind"]), titles))
+                self.forms.append(Form(entry["kind"], entry.get("scheme") or _default_scheme(entry["kind"]), titles,
+                                       tuple(entry.get("requires") or ())))
             else:
                 existing.titles.extend(t for t in titles if t not in existing.titles)
         for key, words in (data.get("fields") or {}).items():
