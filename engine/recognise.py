@@ -619,11 +619,14 @@ class _TableReader:
                 continue
             self.label(label_cell)
             values = [cell for cell in row[j + 1:] if not cell.copy]
-            if self.grid.merged:
+            aligned = [(by_column[cell.column], cell) for cell in values if cell.column in by_column
+                       and cell.column >= label_cell.column + label_cell.span]
+            lined_up = (self.grid.positional and not self.grid.stream and label_cell.column + label_cell.span <= min(by_column)
+                        and _reads_as_figures(aligned))  # a text grid whose header stands over the figures, not the names
+            if self.grid.merged or lined_up:
                 # Cells stand in their true columns: a header cell over the row names (年度预算数（万元）
                 # above 总额 / 其中：财政资金) is not a column of figures.
-                pairs = [(by_column[cell.column], cell) for cell in values if cell.column in by_column
-                         and cell.column >= label_cell.column + label_cell.span]
+                pairs = aligned
             else:
                 pairs = _typed_pairs(columns, values)
             entry: dict[str, Any] = {}
@@ -940,7 +943,7 @@ class _TableReader:
             hinted, _ = split_operator(template.group(1) or "")
             if hinted and not written and operator is None and nature == "≥":
                 nature = hinted
-        row["nature"] = nature
+        row["nature"] = nature  # its place in the row; the 指标值 below may still make it 定性
         unit = unit_cell.text.strip() if unit_cell is not None and unit_cell.text else None
         target: Any = rest or None
         match = _NUMBER_UNIT.match(rest) if rest else None
@@ -969,6 +972,7 @@ class _TableReader:
                 self.provenance[path + ("target",)] = target_cell
         if unit is None and template is not None and nature != "定性":
             unit = template.group(3).strip()
+        row["nature"] = nature
         row["unit"] = unit
         if unit_cell is not None and unit_cell.text:
             self.provenance[path + ("unit",)] = unit_cell
@@ -1127,6 +1131,13 @@ def _typed_pairs(columns: list[str], values: list[Cell]) -> list[tuple[str, Cell
             column = remaining.pop(0)
         pairs.append((column, cell))
     return pairs
+
+
+def _reads_as_figures(pairs: list[tuple[str, Cell]]) -> bool:
+    """Do the cells under the budget columns look like figures (a text grid whose columns line up)?"""
+    budget = [cell for key, cell in pairs if key in ("initial_budget", "full_year_budget", "executed")]
+    return bool(budget) and any(cell.text for cell in budget) and all(
+        not cell.text or _VALUE_LIKE.match(normalize_text(cell.text).replace(" ", "")) for cell in budget)
 
 
 def _drop_trailing_blanks(cells: list[Cell]) -> list[Cell]:
