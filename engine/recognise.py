@@ -156,6 +156,7 @@ class _Start:
     form: Form
     title: Cell | None
     year: int | None
+    year_cell: Cell | None = None  # a line of its own that gives the year: “（2022年度）”
 
 
 def _title_like(cell: Cell, vocabulary: Vocabulary) -> Form | None:
@@ -182,7 +183,8 @@ def _tables_in(grid: Grid, vocabulary: Vocabulary, year: int | None = None) -> t
                 continue
             form = _title_like(cell, vocabulary)
             if form is not None:
-                starts.append(_Start(i, form, cell, _year_near(grid, i, cell)))
+                printed, printed_cell = _year_near(grid, i, cell)
+                starts.append(_Start(i, form, cell, printed, printed_cell))
                 break
     starts = _drop_repeated_titles(grid, starts, vocabulary)
     if not starts:
@@ -190,7 +192,7 @@ def _tables_in(grid: Grid, vocabulary: Vocabulary, year: int | None = None) -> t
         if start is not None:
             starts.append(start)
     if year is not None:
-        starts = [_Start(s.row, s.form, s.title, s.year or year) for s in starts]
+        starts = [_Start(s.row, s.form, s.title, s.year or year, s.year_cell) for s in starts]
     cases, problems = [], []
     previous_end = 0
     for n, start in enumerate(starts):
@@ -207,34 +209,35 @@ def _tables_in(grid: Grid, vocabulary: Vocabulary, year: int | None = None) -> t
     return cases, problems
 
 
-def _year_near(grid: Grid, index: int, title: Cell) -> int | None:
+def _year_near(grid: Grid, index: int, title: Cell) -> tuple[int | None, Cell | None]:
     match = _YEAR.search(normalize_text(title.text)) or _ANY_YEAR.search(normalize_text(title.text))
     if match:
-        return int(match.group(1))
+        return int(match.group(1)), title
     for offset in (1, -1, 2, -2, 3):
         j = index + offset
         if 0 <= j < len(grid.rows):
-            texts = [normalize_text(cell.text) for cell in grid.rows[j] if cell.text and not cell.copy]
+            cells = [cell for cell in grid.rows[j] if cell.text and not cell.copy]
             # A heading line of its own (“（2022年度）”), not a value that happens to name a year.
-            if len(texts) == 1 and len(texts[0]) <= 20 and \
-                    (match := re.search(r"(20\d\d)\s*年(?:度|(?!\s*\d))", texts[0])):
-                return int(match.group(1))
-    return None
+            if len(cells) == 1 and len(normalize_text(cells[0].text)) <= 20 and \
+                    (match := re.search(r"(20\d\d)\s*年(?:度|(?!\s*\d))", normalize_text(cells[0].text))):
+                return int(match.group(1)), cells[0]
+    return None, None
 
 
 def _drop_repeated_titles(grid: Grid, starts: list[_Start], vocabulary: Vocabulary) -> list[_Start]:
     """A title repeated (a page header of a PDF, a heading above the table) starts no new table
     unless a 项目名称 / 部门名称 follows it before the next title."""
     named_starts: list[_Start] = []
-    year = None
+    year, year_cell = None, None
     for n, start in enumerate(starts):
         end = starts[n + 1].row if n + 1 < len(starts) else len(grid.rows)
         named = any(_field_key(cell.text, vocabulary) in ("project_name", "department_name")
                     for row in grid.rows[start.row:end] for cell in row if not cell.copy and len(cell.text) <= 60)
-        year = start.year or year
+        if start.year is not None:
+            year, year_cell = start.year, start.year_cell
         if named:
             if start.year is None and year is not None:
-                start = _Start(start.row, start.form, start.title, year)  # the year was on a heading above
+                start = _Start(start.row, start.form, start.title, year, year_cell)  # the year was on a heading above
             named_starts.append(start)
             year = None
     return named_starts or starts[:1]
@@ -443,6 +446,9 @@ class _TableReader:
         if self.title is not None:
             self.label(self.title)
             self.provenance[("fiscal_year",)] = self.title
+        if self.start.year_cell is not None and self.start.year_cell is not self.title:
+            self.label(self.start.year_cell)
+            self.provenance[("fiscal_year",)] = self.start.year_cell
         for row in self.rows[: max(0, self.start.row - self.base)] if not self.grid.stream else []:
             for cell in row:
                 if not cell.copy and re.match(r"^附件\s*\d*[:：]?$", normalize_text(cell.text)):

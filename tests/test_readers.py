@@ -352,3 +352,70 @@ def test_a_pasted_table_on_standard_input(tmp_path):
     assert "按制表符分隔的文本读取，找到 1 张表" in result.stderr
     scored = CliRunner().invoke(main, ["score", str(PROJECT), "-"], input=pasted)
     assert scored.exit_code == 0 and "总分 94.50 / 100.00　等级 优" in scored.stdout
+
+
+# ------------------------------------------------------------------ arbitrary input ----
+
+def _table_like_text():  # noqa: ANN202
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["项目名称", "2023年度项目支出绩效自评表", "年度资金总额", "一级指标", "三级指标", "指标值",
+                             "实际完成值", "分值", "得分", "产出指标", "≥", "90%", "1,522.66", "—", "", "總分", "优",
+                             "项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "执行率", "|", "<td>", "</tr>"])
+    separators = st.sampled_from(["\t", " | ", "  ", ",", "\n", "\n\n", "｜", "\u3000"])
+    return st.lists(st.tuples(words, separators), max_size=60).map(lambda parts: "".join(w + s for w, s in parts))
+
+
+def test_arbitrary_bytes_and_table_like_text_never_crash_the_way_in():
+    """Whatever a file holds, reading and recognising it ends in cases or a located EngineError."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from engine.errors import EngineError
+    from engine.importer import import_reading
+
+    suffixes = st.sampled_from(["t.txt", "t.csv", "t.html", "t.xlsx", "t.docx", "t.pdf", "t.md"])
+    prefixes = st.sampled_from([b"", b"PK\x03\x04", b"%PDF-1.4\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"<html><table>",
+                                codecs.BOM_UTF16_LE, codecs.BOM_UTF8])
+    content = st.one_of(st.binary(max_size=2000), _table_like_text().map(lambda text: text.encode("utf-8")))
+
+    @settings(max_examples=1500, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(prefixes, content, suffixes)
+    def attempt(prefix: bytes, body: bytes, name: str) -> None:
+        try:
+            cases = import_reading(read_bytes(prefix + body, name))
+        except EngineError as error:
+            assert error.problems and all(problem.message for problem in error.problems)
+            return
+        for case in cases:
+            assert case.data["name"] and case.data["indicators"]
+
+    attempt()
+
+
+def test_forms_that_print_values_and_weights_inside_their_labels(tmp_path):
+    # 安徽: a label and its value in one cell, 一级 labels carrying their share, operator and unit in the
+    # 指标值 cell, 定性 targets in words; a row the clerk left as the template's “指标2：” is skipped.
+    path = tmp_path / "安徽.txt"
+    path.write_text("\n".join("\t".join(row) for row in [
+        ["项目支出绩效自评表"], ["（2022年度）"],
+        ["项目名称：委托业务项目", "", "主管部门", "某镇人民政府"],
+        ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["", "年度资金总额：", "90", "90", "89.974", "10", "99.97%", "10"],
+        ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
+        ["", "产出指标(50分)", "数量指标", "委托业务项目数量", "≥50个", "50", "50", "50", ""],
+        ["", "", "", "指标2：", "", "", "", "", ""],
+        ["", "效益指标(40分)", "社会效益指标", "对基建市场公平的影响", "效果明显", "达成预期指标", "40", "40", ""],
+    ]) + "\n", encoding="utf-8")
+    result = imported(path)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "name: 委托业务项目  # 第 3 行第 1 列" in lines
+    assert "fiscal_year: 2022  # 第 2 行第 1 列" in lines  # the year line, read as such
+    assert ("  - {level1: 产出指标, level2: 数量指标, name: 委托业务项目数量, nature: ≥, target: 50, unit: 个, actual: 50, "
+            "weight: 50, score: 50, deviation: ~}  # 第 7 行") in lines
+    assert ("  - {level1: 效益指标, level2: 社会效益指标, name: 对基建市场公平的影响, nature: 定性, target: 效果明显, unit: ~, "
+            "actual: 达成预期指标, weight: 40, score: 40, deviation: ~}  # 第 9 行") in lines
+    assert "  level1_weights: {产出指标: 50, 效益指标: 40}  # 第 7 行第 2 列 … 第 9 行第 2 列" in lines
+    assert "unmapped" not in result.stdout  # “指标2：” is the form's, recognised and skipped

@@ -28,7 +28,10 @@ def read_html(text: str, source: str) -> Reading:
         raise ReadError(Problem(f"网页无法解析：{exc}", Location(source), code="broken-html")) from None
     builder = _Builder(source)
     body = root.find("body")
-    builder.walk(body if body is not None else root)
+    try:
+        builder.walk(body if body is not None else root)
+    except RecursionError:
+        raise ReadError(Problem("网页的标签嵌套过深，无法读取", Location(source), code="broken-html")) from None
     builder.flush(None)
     return Reading(source, FORMAT, [Grid(source, None, builder.rows, FORMAT, merged=True)])
 
