@@ -25,7 +25,7 @@ ENTRIES = {  # entry -> the versions built for it
     "ah-guichi-2022-cunji": ("docx", "xlsx", "pdf"),
     "he-langfang-2019-nuantong": ("docx", "xlsx", "pdf", "xls"),
     "yn-lijiang-gucheng-2020-weipian": ("docx", "xlsx", "pdf", "ods"),
-    "sh-putuo-2022-tiyu-jiesuan": ("docx", "xlsx", "pdf", "md"),
+    "sh-putuo-2022-tiyu-jiesuan": ("docx", "xlsx", "pdf", "md", "unruled.pdf"),
     "sc-qingshen-2023-gongzi": ("docx", "xlsx", "pdf", "csv"),
     "ah-jinzhai-2023-chagu": ("docx", "xlsx", "pdf"),
 }
@@ -66,7 +66,7 @@ def grid(rows: list[list[tuple[str, int, int]]]) -> tuple[int, list[tuple[int, i
     return width, placed
 
 
-def build_docx(entry: str, target: Path) -> None:
+def build_docx(entry: str, target: Path, ruled: bool = True) -> None:
     import docx
     from docx.shared import Pt
 
@@ -77,7 +77,8 @@ def build_docx(entry: str, target: Path) -> None:
         paragraph = document.add_paragraph(line)
         paragraph.runs[0].font.size = Pt(14 if "自评表" in line else 10.5)
     table = document.add_table(rows=len(rows), cols=width)
-    table.style = "Table Grid"
+    if ruled:
+        table.style = "Table Grid"  # without rules a PDF reader has only the words' positions to go by
     for r, c, rowspan, colspan, text in placed:
         cell = table.cell(r, c)
         if rowspan > 1 or colspan > 1:
@@ -163,6 +164,11 @@ def main() -> None:
                 build_csv(entry, target)
             elif kind == "pdf":
                 convert(HERE / f"{entry}.docx", "pdf", target)
+            elif kind == "unruled.pdf":
+                with tempfile.TemporaryDirectory() as folder:
+                    unruled = Path(folder) / f"{entry}.unruled.docx"
+                    build_docx(entry, unruled, ruled=False)
+                    convert(unruled, "pdf", target)
             else:
                 convert(HERE / f"{entry}.xlsx", kind, target)
             print(target.relative_to(CORPUS))
