@@ -139,11 +139,65 @@ def rescore(old: CompiledScheme, new: CompiledScheme, paths: list[str | Path]) -
     return rescored, skipped
 
 
-def diff(old_path: str | Path, new_path: str | Path, cases: list[str | Path] | None = None) -> str:
+@dataclass
+class DiffReport:
+    text: str
+    failed: int = 0  # cases that could not be scored under one of the versions
+
+
+def diff(old_path: str | Path, new_path: str | Path, cases: list[str | Path] | None = None) -> DiffReport:
     old, new = load_scheme(old_path), load_scheme(new_path)
     changes = diff_schemes(old, new)
     rescored, skipped = rescore(old, new, cases) if cases else (None, 0)
-    return render_diff(old, new, changes, rescored, skipped)
+    failed = sum(1 for item in rescored or [] if item.failed)
+    return DiffReport(render_diff(old, new, changes, rescored, skipped), failed)
+
+
+def resolve(scheme_path: str | Path) -> str:
+    """The scheme with everything it extends folded in, each line commented with the file and line it came from."""
+    from .yamlwrite import document_yaml
+
+    document = load_scheme_document(scheme_path)
+    problems = check_scheme(document)
+    if problems:
+        raise SchemeError(_unique(problems + compile_problems(document)))
+    head = (f"# {scheme_path} 合并继承后的完整方案（engine resolve 生成，只供查看）；每行注释是这一项写在哪个文件的哪一行。\n")
+    return head + document_yaml(document.data, document.positions, document.source, Path(scheme_path).parent)
+
+
+def new_year(scheme_path: str | Path, year: int, force: bool = False) -> list[str]:
+    """A scheme for `year` beside `scheme_path` that extends it and says only what changes, with its test file."""
+    from .scheme_tests import year_test_file
+
+    base = load_scheme(scheme_path)
+    source = Path(scheme_path)
+    if year == base.fiscal_year:
+        raise SchemeError(Problem(f"方案已是 {year} 年度的", Location(str(source)), code="same-year"))
+    target = source.with_name(f"{year}.yaml")
+    tests = source.with_name(f"{year}.test.yaml")
+    existing = [p for p in (target, tests) if p.exists()]
+    if existing and not force:
+        raise SchemeError([Problem("文件已存在，未覆盖", Location(str(p)), hint="确要覆盖请加 --force",
+                                   code="output-exists") for p in existing])
+    schema = os.path.relpath(_schemas_folder(target) / "scheme.schema.json", target.parent)
+    text = (f"# yaml-language-server: $schema={schema}\n#\n"
+            f"# {year} 年度：继承 {base.fiscal_year} 年度方案（{source.name}），只写与之不同的部分；现在与之相同。\n"
+            f"# 改分值、规则、分档、等级、核对：按 id（等级按 name、分档按下限）写出要改的键即可，例如\n"
+            f"#   indicators:\n#     - {{id: {next(iter(base.leaves())).id}, weight: 12}}\n"
+            f"# 改完用 engine diff {source.name} {year}.yaml --cases 案例文件夹 看哪些案例的得分有变化。\n"
+            f"extends: {source.name}\nfiscal_year: {year}\nversion: \"{year}.1\"\n")
+    write_atomic(target, text, force=force, inputs=(scheme_path,))
+    test_schema = os.path.relpath(_schemas_folder(target) / "test.schema.json", target.parent)
+    write_atomic(tests, year_test_file(source, target, year, test_schema), force=force, inputs=(scheme_path,))
+    return [str(target), str(tests)]
+
+
+def _schemas_folder(target: Path) -> Path:
+    folder = target.resolve().parent
+    for parent in [folder, *folder.parents]:
+        if (parent / "schemas" / "scheme.schema.json").is_file():
+            return parent / "schemas"
+    return folder
 
 
 def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str | None = None,

@@ -222,8 +222,39 @@ def run_tests(paths: tuple[str, ...], coverage: bool) -> None:
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(), metavar="PATH",
               help="用两个版本分别为这些案例（文件或文件夹）计分，列出总分或等级变化的案例；可写多次")
 def diff(old_file: str, new_file: str, case_paths: tuple[str, ...]) -> None:
-    """对比两个版本的方案：新增、删除的指标，分值、公式、规则、分档、等级的变化。"""
-    _guarded(lambda: click.echo(api.diff(old_file, new_file, list(case_paths) or None), nl=False) or EXIT_OK)
+    """对比两个版本的方案：新增、删除的指标，分值、公式、规则、分档、等级的变化。
+
+    有 --cases 时，用两个版本为各案例计分；有案例无法计分时另列，退出码为 1。
+    """
+
+    def action() -> int:
+        report = api.diff(old_file, new_file, list(case_paths) or None)
+        click.echo(report.text, nl=False)
+        return EXIT_FINDINGS if report.failed else EXIT_OK
+
+    _guarded(action)
+
+
+@main.command()
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+def resolve(scheme_file: str) -> None:
+    """输出合并继承（extends）之后的完整方案，每行注明出自哪个文件的哪一行。"""
+    _guarded(lambda: click.echo(api.resolve(scheme_file), nl=False) or EXIT_OK)
+
+
+@main.command(name="new-year")
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+@click.argument("year", type=click.IntRange(2000, 2100))
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def new_year(scheme_file: str, year: int, force: bool) -> None:
+    """为新的年度生成方案：在 SCHEME 旁写 YEAR.yaml（继承 SCHEME，只写变化）和 YEAR.test.yaml。"""
+
+    def action() -> int:
+        for path in api.new_year(scheme_file, year, force):
+            click.echo(f"已写入 {path}")
+        return EXIT_OK
+
+    _guarded(action)
 
 
 @main.command(name="import")

@@ -23,6 +23,8 @@ from .rules import (
     Tiered, compile_row_scorer,
 )
 from .quantities import ValueProblem
+
+NATURES = ("≥", "≤", "=", "定性")  # every nature a row can carry: each is scored or refused on purpose
 from .validate import as_decimal
 
 DEFAULT_PLACES = 2
@@ -228,7 +230,16 @@ class _Compiler:
             return Group(node["id"], node["name"], parents, weight, children, location)
         if "rows" in node:
             by_nature = {}
+            refused = frozenset(nature for nature, choice in node["by_nature"].items() if choice == "refuse")
+            unscored = [nature for nature in NATURES if nature not in node["by_nature"]]
+            if unscored:
+                self.problems.append(self.document.problem(
+                    path + ("by_nature",), f"指标性质“{'”“'.join(unscored)}”既没有计分规则，也没有写明不予计分",
+                    "每种性质（≥、≤、=、定性）都要写规则；有意不接受某种性质时写 refuse，如 \"=\": refuse",
+                    "nature-unscored"))
             for nature, choice in node["by_nature"].items():
+                if choice == "refuse":
+                    continue
                 options = choice if isinstance(choice, dict) else {"rule": choice}
                 if options["rule"] not in ROW_RULES:
                     self.problems.append(self.document.problem(
@@ -240,7 +251,9 @@ class _Compiler:
             split = {level: as_decimal(w) for level, w in weight["split"].items()} if isinstance(weight, dict) else None
             return RowTemplate(node["id"], node["name"], parents, parse_source_path(node["rows"]), by_nature,
                                location, as_decimal(total) if total is not None else None,
-                               compile_row_scorer(by_nature), split)
+                               compile_row_scorer(by_nature), split, refused,
+                               {level: as_decimal(w) for level, w in node["level1_shares"].items()}
+                               if node.get("level1_shares") else None)
         kind = node.get("rule") or "formula"
         rule = self.make_rule(kind, node, path)
         names = scope | set(LEAF_NAMES)

@@ -81,6 +81,10 @@ def _rows_facts(template: RowTemplate) -> dict[str, str]:
     for nature, rule in template.by_nature.items():
         for key, text in describe_rule(rule).items():
             facts[f"指标性质 {nature} 的{key}"] = text
+    for nature in template.refused:
+        facts[f"指标性质 {nature} 的规则"] = "不予计分"
+    if template.level1_shares:
+        facts["各一级指标分值"] = "、".join(f"{k} {plain_number(v)}" for k, v in template.level1_shares.items())
     return facts
 
 
@@ -165,10 +169,12 @@ class Rescored:
     error: str | None = None
 
     @property
+    def failed(self) -> bool:
+        return self.old is None or self.new is None
+
+    @property
     def moved(self) -> bool:
-        if self.old is None or self.new is None:
-            return True
-        return (self.old.total, self.old.grade) != (self.new.total, self.new.grade)
+        return not self.failed and (self.old.total, self.old.grade) != (self.new.total, self.new.grade)
 
 
 _SECTIONS = ("方案", "指标", "等级", "派生值", "输入", "核对")
@@ -194,17 +200,21 @@ def render_diff(old: CompiledScheme, new: CompiledScheme, changes: list[Change],
 
 def _render_rescored(old: CompiledScheme, new: CompiledScheme, rescored: list[Rescored], skipped: int) -> str:
     moved = [r for r in rescored if r.moved]
-    head = f"案例重新计分：{len(rescored)} 个案例，{len(moved)} 个的总分或等级有变化"
+    failed = [r for r in rescored if r.failed]
+    scored = len(rescored) - len(failed)
+    head = f"案例重新计分：{scored} 个案例，{len(moved)} 个的总分或等级有变化"
+    if failed:
+        head += f"；另有 {len(failed)} 个案例无法计分，列在后面"
     if skipped:
         head += f"（另有 {skipped} 个文件不是方案“{new.id}”的案例，未计分）"
     lines = [head]
     for item in moved:
-        if item.error:
-            lines.append(f"  ✗ {item.case}：{item.error}")
-            continue
         delta = item.new.total - item.old.total
         grade = item.old.grade if item.old.grade == item.new.grade else f"{item.old.grade} → {item.new.grade}"
         flip = "，等级改变" if item.old.grade != item.new.grade else ""
         lines.append(f"  {item.case}：总分 {fixed(item.old.total, old.places)} → {fixed(item.new.total, new.places)}"
                      f"（{'+' if delta > 0 else ''}{fixed(delta, new.places)}），等级 {grade}{flip}")
+    if failed:
+        lines.append(f"无法计分的案例（{len(failed)} 个）：")
+        lines.extend(f"  ✗ {item.case}：{item.error}" for item in failed)
     return "\n".join(lines)

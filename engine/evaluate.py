@@ -64,6 +64,7 @@ class _Evaluation:
         self.records: list[tuple] = []  # IndicatorResult fields; materialized only when asked for
         self.quantum = scheme.quantum
         self.failed: dict[str, str] = {}  # derived values whose formula could not be computed -> why
+        self.template: RowTemplate | None = None  # the row template being scored, for its problems
 
     def run(self, with_checks: bool) -> Result:
         scheme = self.scheme
@@ -237,11 +238,14 @@ class _Evaluation:
 
     def score_rows(self, template: RowTemplate) -> None:
         # The hot loop of a project table, generated per template with each nature's rule inlined.
+        self.template = template
         template.score_rows(self.case.rows.get(template.id, ()), self.quantum, self.records.append, self.row_problem)
 
     def row_problem(self, row: IndicatorRow, error: RuleError | None) -> None:
         if error is None:
-            message = f"方案“{self.scheme.id}”未规定指标性质“{row.nature_written}”如何计分"
+            refused = self.template is not None and row.nature in self.template.refused
+            message = (f"方案“{self.scheme.id}”规定性质为“{row.nature_written}”的指标行不予计分" if refused
+                       else f"方案“{self.scheme.id}”未规定指标性质“{row.nature_written}”如何计分")
             self.problems.append(Problem(message, row.location, code="no-rule"))
         else:
             self.problems.append(Problem(f"指标“{row.name}”：{error}", row.location, code="rule-failed"))
@@ -329,6 +333,30 @@ class _Evaluation:
         if details:
             return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{details[0]}", tuple(details))
         return CheckResult(check.id, check.name, "passed", check.name)
+
+    def check_level1_shares(self, check: Check) -> CheckResult:
+        """The weights of the rows under each 一级指标 add up to the share the scheme states (the national
+        产出 50 / 效益 30 / 满意度 10): checked, never imposed on the clerk's 分值."""
+        details = []
+        declared = False
+        for template in self.scheme.row_templates():
+            if not template.level1_shares:
+                continue
+            declared = True
+            sums: dict[str, Decimal] = {}
+            for row in self.case.rows.get(template.id, ()):
+                sums[row.level1] = sums.get(row.level1, ZERO) + row.weight
+            for level, share in template.level1_shares.items():
+                found = sums.pop(level, None)
+                if found is None:
+                    details.append(f"没有“{level}”的指标行（应共 {plain_number(share)} 分）")
+                elif abs(found - share) > check.tolerance:
+                    details.append(f"“{level}”各行分值之和为 {plain_number(found)}，应为 {plain_number(share)}")
+            details.extend(f"“{level}”不在方案规定的一级指标中（其各行共 {plain_number(found)} 分）"
+                           for level, found in sums.items())
+        if not declared:
+            return CheckResult(check.id, check.name, "skipped", f"{check.name}：方案没有规定各一级指标的分值，未核对")
+        return _findings(check, details, "处不符")
 
     def _row_results(self) -> list[tuple[IndicatorRow, IndicatorResult]]:
         return [(result.source, result) for result in self.indicators if result.source.__class__ is IndicatorRow]

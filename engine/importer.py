@@ -15,6 +15,7 @@ from .load import Document
 from .read import Reading, read_file
 from .recognise import ImportedCase, ImportError_, recognise
 from .vocabulary import load_vocabulary
+from .yamlwrite import flow_mapping, yaml_key, yaml_scalar
 
 __all__ = ["ImportedCase", "ImportError_", "import_tables", "import_reading", "case_yaml", "case_document",
            "suggested_file_name", "yaml_scalar", "flow_mapping"]
@@ -58,55 +59,6 @@ def _short(text: str, limit: int = 16) -> str:
 
 
 # ------------------------------------------------------------------ writing the case ----
-
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_YAML_WORDS = {"", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"}
-_SCHEMA_LINES = {"project": "# yaml-language-server: $schema={schemas}/case.schema.json"}
-
-
-def yaml_scalar(value: Any, in_flow: bool = False) -> str:
-    """One value as YAML text that reads back as the same value (numbers stay exact decimals)."""
-    if value is None:
-        return "~"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if _PLAIN_NUMBER.match(text):
-        return text
-    if not text:
-        return '""'
-    special = text.lower() in _YAML_WORDS or re.match(r"^[-+.\d]", text) or text[0] in "!&*?|>'\"%@`#{}[],:-~="
-    awkward = (any(mark in text for mark in (": ", " #", ":\t")) or text.endswith(":") or text != text.strip()
-               or _UNPRINTABLE.search(text) is not None)
-    if special or awkward or (in_flow and any(ch in text for ch in ",[]{}:#")):
-        return _double_quoted(text)
-    return text
-
-
-def yaml_key(key: Any) -> str:
-    """A mapping key that reads back as the same text (a key that looks like a number is quoted)."""
-    text = str(key)
-    return _double_quoted(text) if _PLAIN_NUMBER.match(text) else yaml_scalar(text, in_flow=True)
-
-
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-
-
-def _double_quoted(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
-
-
-def flow_mapping(mapping: dict[str, Any]) -> str:
-    """A mapping on one line, as YAML flow style: {a: 1, b: {c: 2}}."""
-    parts = []
-    for key, value in mapping.items():
-        rendered = flow_mapping(value) if isinstance(value, dict) else yaml_scalar(value, in_flow=True)
-        parts.append(f"{yaml_key(key)}: {rendered}")
-    return "{" + ", ".join(parts) + "}"
-
 
 def case_yaml(case: ImportedCase, schema_path: str = "../../schemas/case.schema.json") -> str:
     """The case as readable YAML in the case format, each value or row commented with where it was read."""

@@ -128,6 +128,8 @@ class RowTemplate:
     weight_total: Decimal | None = None
     score_rows: Any = field(default=None, repr=False, compare=False)  # rules.compile_row_scorer(by_nature)
     weight_split: dict[str, Decimal] | None = None  # 一级指标 -> weight shared by its rows; None: from the case
+    refused: frozenset[str] = frozenset()  # natures the scheme does not score on purpose (by_nature: refuse)
+    level1_shares: dict[str, Decimal] | None = None  # 一级指标 -> what its rows' weights must add up to (a check)
 
 
 @dataclass(frozen=True)

@@ -265,3 +265,31 @@ def coverage_of(reports: list[TestFileReport]) -> list[Coverage]:
             if outcome.result is not None:
                 coverage.add(outcome.result)
     return list(by_scheme.values())
+
+
+def year_test_file(base: FsPath, target: FsPath, year: int, schema: str = "../../schemas/test.schema.json") -> str:
+    """The test file of a new year's scheme: last year's tests run on the new scheme, which says nothing new
+    yet, so they must still pass; each case keeps its own year (`year: any`). When the scheme changes,
+    the tests whose figures move are updated with it."""
+    from .yamlwrite import document_yaml
+
+    base_tests = base.with_name(base.name.removesuffix(".yaml") + TEST_SUFFIX)
+    header = [f"# yaml-language-server: $schema={schema}",
+              "#",
+              f"# {year} 年度方案的测试：由 engine new-year 从 {base_tests.name} 抄来，对新方案运行同样的案例。",
+              f"# 新方案还没有写任何变化，故应全部通过；改了方案之后，把得分有变化的期望值改成手算的新值。"]
+    tests = []
+    if base_tests.is_file():
+        document = load_document(base_tests)
+        for test in document.data.get("tests") or []:
+            copied = dict(test)
+            error = str((copied.get("expect") or {}).get("error", ""))
+            if "年度" not in error:
+                copied["year"] = "any"
+            tests.append(copied)
+    if not tests:
+        tests = [{"name": f"{year} 年度方案可以加载并为空白案例报出缺少的输入",
+                  "case": {"scheme": load_scheme(target).id, "fiscal_year": year, "name": "空白案例"},
+                  "expect": {"error": "缺少"}}]
+    body = {"scheme": target.name, "description": f"{year} 年度：继承 {base.name}，计分方法暂无变化。", "tests": tests}
+    return "\n".join(header) + "\n" + document_yaml(body, {}, str(target))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .importer import flow_mapping, yaml_scalar
+from .yamlwrite import flow_mapping, yaml_scalar
 from .model import CompiledScheme, Leaf, walk
 from .quantities import plain_number
 

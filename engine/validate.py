@@ -229,6 +229,7 @@ def _check_grades(document: Document) -> list[Problem]:
     max_total = _number_at(document, ("max_total",), problems, 100) or Decimal(100)
     seen_names: dict[str, int] = {}
     seen_mins: dict[Decimal, int] = {}
+    above: tuple[str, Decimal] | None = None
     for i, grade in enumerate(document.data["grades"]):
         name = grade["name"]
         if name in seen_names:
@@ -240,6 +241,12 @@ def _check_grades(document: Document) -> list[Problem]:
         if low in seen_mins:
             problems.append(document.problem(
                 ("grades", i, "min"), f"两个等级的下限都是 {low}，区间重叠（grades[{seen_mins[low]}]）", code="grade-overlap"))
+        elif above is not None and low > above[1]:
+            # A total is graded by the first band whose lower edge it reaches: out of order, 86.94 would be 中.
+            problems.append(document.problem(
+                ("grades", i, "min"), f"等级应从高到低排列：“{name}”的下限 {low} 高于上一档“{above[0]}”的 {above[1]}",
+                "按下限从高到低依次写各等级", "grade-order"))
+        above = (name, low)
         seen_mins.setdefault(low, i)
         if low < 0 or low > max_total:
             problems.append(document.problem(("grades", i, "min"), f"等级下限应在 0–{max_total} 之间，实际为 {low}"))
@@ -437,7 +444,8 @@ def bind_case(scheme: CompiledScheme, document: Document,
     if check_year and data["fiscal_year"] != scheme.fiscal_year:
         problems.append(document.problem(
             ("fiscal_year",), f"案例年度为 {data['fiscal_year']}，方案年度为 {scheme.fiscal_year}，年度不符",
-            f"请使用 {data['fiscal_year']} 年度的方案", "wrong-year"))
+            f"请使用 {data['fiscal_year']} 年度的方案；没有时可用 engine new-year {scheme.source} {data['fiscal_year']}"
+            " 生成（继承本方案，只写变化）", "wrong-year"))
     if scheme.case_kind and data.get("kind") and data["kind"] != scheme.case_kind:
         problems.append(document.problem(("kind",), f"案例是 {data['kind']} 表，方案适用于 {scheme.case_kind} 表"))
     values: dict[str, Any] = {}

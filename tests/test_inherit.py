@@ -107,3 +107,174 @@ def test_inputs_merge_by_name(tmp_path):
     scheme = scheme_of(path)
     assert scheme.inputs["满意度"].label == "满意度（问卷）"
     assert "编制数" in scheme.inputs  # the rest is inherited
+
+
+# ------------------------------------------------------------------ say only what changed (issue 11) ----
+
+PROJECT = ROOT / "schemes" / "project-self-eval" / "2023.yaml"
+FIRE = ROOT / "cases" / "zhanyi-2023" / "projects" / "fire-insurance.yaml"
+
+# One row of each nature; the ≤ row is over its target, so the two ≤ variants give different scores.
+FOUR_NATURES = """\
+scheme: project-self-eval
+fiscal_year: 2025
+kind: project
+name: 四种性质
+funds: {unit: 万元, total: {initial_budget: 100, full_year_budget: 100, executed: 90}}
+indicators:
+  - {level1: 产出指标, level2: 数量指标, name: 培训人次, nature: "≥", target: 500, unit: 人次, actual: 400, weight: 30}
+  - {level1: 产出指标, level2: 时效指标, name: 办结时限, nature: "≤", target: 30, unit: 天, actual: 36, weight: 30}
+  - {level1: 效益指标, level2: 社会效益指标, name: 覆盖率, nature: "=", target: 100, unit: "%", actual: 100, weight: 20}
+  - {level1: 满意度指标, level2: 服务对象满意度指标, name: 工作成效, nature: 定性, target: 达成, actual: 达成, weight: 10, score: 9}
+"""
+
+
+def project_child(tmp_path, body: str, year: int = 2025):
+    path = tmp_path / f"{year}.yaml"
+    path.write_text(f"extends: {PROJECT}\nfiscal_year: {year}\n{body}", encoding="utf-8")
+    return path
+
+
+def test_a_one_line_by_nature_patch_changes_only_the_rows_it_names(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text(FOUR_NATURES, encoding="utf-8")
+    path = project_child(tmp_path, 'indicators:\n  - {id: performance, by_nature: {"≤": {variant: linear}}}\n')
+    assert engine.api.validate_files([path])[0].problems == []
+    linear = engine.score_file(engine.load_scheme(path), case)
+    scores = [r.score for r in linear.indicators]
+    # 执行率 90 / 100 = 90 % → 10 × 0.9 = 9.00
+    # ≥ 400 / 500 × 30 = 24.00;  ≤ linear: (1 − (36 − 30) / 30) × 30 = 0.8 × 30 = 24.00
+    # = 100 ≥ 100 → 20.00;  定性 达成, the assessor's 9 inside 80–100 % of 10 → 9.00
+    assert scores == [Decimal("9.00"), Decimal("24.00"), Decimal("24.00"), Decimal("20.00"), Decimal("9.00")]
+    # the inherited ratio variant: 30 / 36 × 30 = 25.00 — the only row that differs
+    ratio = project_child(tmp_path, "", 2026)
+    base_case = tmp_path / "case2026.yaml"
+    base_case.write_text(FOUR_NATURES.replace("2025", "2026"), encoding="utf-8")
+    assert [r.score for r in engine.score_file(engine.load_scheme(ratio), base_case).indicators] == \
+        [Decimal("9.00"), Decimal("24.00"), Decimal("25.00"), Decimal("20.00"), Decimal("9.00")]
+
+
+def test_a_checks_patch_changes_one_expected_figure(tmp_path):
+    # A bureau whose 预算执行率 is worth 20: the weight, the rows' total and the check's expected 分值.
+    path = project_child(tmp_path, """\
+indicators:
+  - {id: execution, weight: 20}
+  - {id: performance, weight_total: 80}
+checks:
+  - {id: execution-weight, computed: 20}
+""", 2023)
+    scheme = engine.load_scheme(path)
+    case = FIRE.read_text(encoding="utf-8").replace("weight: 30, score: 30", "weight: 26.67, score: 26.67", 2)
+    case = case.replace("execution: {weight: 10, rate: 100.00%, score: 10}", "execution: {weight: 20, rate: 100.00%, score: 20}")
+    case = case.replace("weight: 30, score: 30", "weight: 26.66, score: 26.66").replace("total_weight: 100", "total_weight: 100")
+    case_path = tmp_path / "case.yaml"
+    case_path.write_text(case, encoding="utf-8")
+    result = engine.score_file(scheme, case_path)
+    status = {check.id: check.status for check in result.checks}
+    # 20 (执行率 100 %) + 26.67 + 26.67 + 26.66 = 100.00; the printed 执行率分值 20 is what the check now expects
+    assert result.total == Decimal("100.00") and status["execution-weight"] == "passed"
+    assert status["weights-add-up"] == "passed"
+
+
+def test_remove_a_grade_a_check_and_an_indicator(tmp_path):
+    path = project_child(tmp_path, """\
+grades:
+  - {name: 中, remove: true}
+  - {name: 合格, min: 60}
+checks:
+  - {id: percent-scale, remove: true}
+""")
+    scheme = engine.load_scheme(path)
+    assert [(g.name, g.min) for g in scheme.grades] == [("优", 90), ("良", 80), ("合格", 60), ("差", 0)]
+    assert "percent-scale" not in [c.id for c in scheme.checks] and len(scheme.checks) == 14
+    assert scheme.version == "2025.1"  # not the inherited 2023.1
+    removed = project_child(tmp_path, "indicators:\n  - {id: execution, remove: true}\n", 2027)
+    with pytest.raises(EngineError) as caught:  # a check of the base still reads the removed indicator's score
+        engine.load_scheme(removed)
+    line = next(i for i, text in enumerate(PROJECT.read_text(encoding="utf-8").splitlines(), 1)
+                if "computed: score.execution" in text)
+    assert str(caught.value).startswith(f"{PROJECT}:{line}:15: checks[8].computed：未知名称“score.execution”")
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ("grades:\n  - {name: 中等, remove: true}\n", 4, "要删除的“中等”在继承的方案中不存在（提示：是否想写：中？）"),
+    ("checks:\n  - {id: percent-scal, remove: true}\n", 4, "要删除的“percent-scal”在继承的方案中不存在"),
+    ('indicators:\n  - id: performance\n    by_nature: {"=": {remove: true}}\n', 5,
+     "指标性质“=”既没有计分规则，也没有写明不予计分"),
+    ("grades:\n  - {name: 良, min: 95}\n", 4, "等级应从高到低排列：“良”的下限 95 高于上一档“优”的 90"),
+])
+def test_a_resolved_scheme_is_refused_where_the_user_edited_it(tmp_path, body, line, message):
+    path = project_child(tmp_path, body)
+    [check] = engine.api.validate_files([path])
+    assert any(str(p).startswith(f"{path}:{line}:") and message in str(p) for p in check.problems), check.problems
+
+
+def test_a_nature_refused_on_purpose(tmp_path):
+    path = project_child(tmp_path, 'indicators:\n  - {id: performance, by_nature: {"=": refuse}}\n')
+    case = tmp_path / "case.yaml"
+    case.write_text(FOUR_NATURES, encoding="utf-8")
+    with pytest.raises(EngineError) as caught:
+        engine.score_file(engine.load_scheme(path), case)
+    assert str(caught.value) == f"{case}:9:5: 方案“project-self-eval”规定性质为“=”的指标行不予计分"
+
+
+def test_resolve_prints_the_merged_scheme_with_where_each_line_came_from(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+    from engine.load import parse_document
+
+    path = project_child(tmp_path, 'indicators:\n  - {id: performance, by_nature: {"≤": {variant: linear}}}\n')
+    result = CliRunner().invoke(main, ["resolve", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "fiscal_year: 2025  # 2025.yaml:2" in lines
+    assert any(line.strip().startswith("variant: linear  # 2025.yaml:4") for line in lines)
+    assert any(line.strip().startswith("rule: at_most  # ") and "project-self-eval/2023.yaml:" in line for line in lines)
+    assert parse_document(result.stdout).data == engine.inherit.load_scheme_document(path).data
+
+
+def test_new_year_writes_the_scheme_and_its_tests_and_a_case_of_that_year_scores(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    folder = tmp_path / "schemes" / "project-self-eval"
+    folder.mkdir(parents=True)
+    shutil.copy(PROJECT, folder / "2023.yaml")
+    (folder / "2023.test.yaml").write_text(
+        (PROJECT.parent / "2023.test.yaml").read_text(encoding="utf-8").replace("../../cases", str(ROOT / "cases")),
+        encoding="utf-8")
+    refused = CliRunner().invoke(main, ["score", str(folder / "2023.yaml"), str(tmp_path / "case.yaml")])
+    case = tmp_path / "case.yaml"
+    case.write_text(FIRE.read_text(encoding="utf-8").replace("fiscal_year: 2023", "fiscal_year: 2024"), encoding="utf-8")
+    refused = CliRunner().invoke(main, ["score", str(folder / "2023.yaml"), str(case)])
+    assert refused.exit_code == 2 and f"engine new-year {folder / '2023.yaml'} 2024" in refused.stderr
+    made = CliRunner().invoke(main, ["new-year", str(folder / "2023.yaml"), "2024"])
+    assert made.exit_code == 0 and made.stdout == f"已写入 {folder / '2024.yaml'}\n已写入 {folder / '2024.test.yaml'}\n"
+    assert (folder / "2024.yaml").read_text(encoding="utf-8").endswith(
+        'extends: 2023.yaml\nfiscal_year: 2024\nversion: "2024.1"\n')
+    scored = CliRunner().invoke(main, ["score", str(folder / "2024.yaml"), str(case)])
+    assert scored.exit_code == 0 and "［project-self-eval 2024 版本 2024.1］" in scored.stdout
+    assert "总分 100.00 / 100.00　等级 优" in scored.stdout
+    tested = CliRunner().invoke(main, ["test", str(folder / "2024.test.yaml")])
+    assert tested.exit_code == 0 and tested.stdout.endswith("24 passed, 0 failed\n")
+    again = CliRunner().invoke(main, ["new-year", str(folder / "2023.yaml"), "2024"])
+    assert again.exit_code == 2 and "文件已存在，未覆盖" in again.stderr
+
+
+def test_diff_counts_the_cases_it_could_not_score_apart(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    path = project_child(tmp_path, 'indicators:\n  - {id: performance, by_nature: {"=": refuse}}\n', 2023)
+    result = CliRunner().invoke(main, ["diff", str(PROJECT), str(path), "--cases", str(ROOT / "cases" / "zhanyi-2023")])
+    assert result.exit_code == 1
+    # Of the seven 沾益 tables, 财政专网, 火灾保险 and 内控报告 have “=” rows: those three cannot be scored any
+    # more; the other four score as before. (The folder's department case belongs to another scheme.)
+    assert ("案例重新计分：4 个案例，0 个的总分或等级有变化；另有 3 个案例无法计分，列在后面"
+            "（另有 1 个文件不是方案“project-self-eval”的案例，未计分）") in result.stdout
+    assert "无法计分的案例（3 个）：" in result.stdout and "  ~ 绩效指标 指标性质 = 的规则 等于（=） → 不予计分" in result.stdout
