@@ -480,7 +480,9 @@ def read_input(spec: InputSpec, data: Any) -> Any:
     """The typed value of one input, or ValueProblem naming what is missing or wrong."""
     raw = _get(data, spec.source, _MISSING)
     if raw is _MISSING and not spec.required:
-        return None  # not supplied at all: checks that need it are skipped, scores that need it fail
+        # Not supplied at all: a row the table does not print (no 其中 row for 单位资金) holds nothing when the
+        # scheme says a blank is zero; otherwise checks that need it are skipped and scores that need it fail.
+        return Decimal(0) if spec.blank == "zero" and spec.numeric else None
     if raw is _MISSING or is_blank(raw):
         if raw is _MISSING:
             raise ValueProblem(f"缺少输入“{spec.label}”（{format_path(spec.source)}）", "案例须填写此项")
