@@ -39,9 +39,10 @@ def import_report(cases: list[ImportedCase], targets: list[str]) -> list[str]:
     lines = [f"按{cases[0].format or '文本'}读取，找到 {len(cases)} 张表："]
     for n, (case, target) in enumerate(zip(cases, targets), 1):
         cells = len(case.table_cells)
-        label_keys = {cell.key for cell in case.labels}
+        in_table = {cell.key for cell in case.table_cells}
+        label_keys = {cell.key for cell in case.labels} & in_table
         values = len({cell.key for path, cell in case.provenance.items()
-                      if path[0] != "unmapped" and not cell.copy} - label_keys)
+                      if path[0] != "unmapped" and cell.text} & in_table - label_keys)
         labels = len(label_keys)
         where = f" → {target}" if target else ""
         lines.append(f"  {n}. {case.title.split('（')[0]}“{case.name}”{where}：{cells} 个非空单元格，"

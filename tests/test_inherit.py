@@ -278,3 +278,20 @@ def test_diff_counts_the_cases_it_could_not_score_apart(tmp_path):
     assert ("案例重新计分：4 个案例，0 个的总分或等级有变化；另有 3 个案例无法计分，列在后面"
             "（另有 1 个文件不是方案“project-self-eval”的案例，未计分）") in result.stdout
     assert "无法计分的案例（3 个）：" in result.stdout and "  ~ 绩效指标 指标性质 = 的规则 等于（=） → 不予计分" in result.stdout
+
+
+@pytest.mark.parametrize("variant, lines", [
+    ("hubei", ["  ~ 预算执行率 分值 10 → 20", "  ~ 绩效指标 各行分值合计 90 → 80"]),
+    ("anhui", ["  ~ 绩效指标 各一级指标分值 （无） → 产出指标 50、效益指标 30、满意度指标 10",
+               "  + level1-shares 各一级指标分值与规定相符（内置 level1_shares）"]),
+    ("sichuan", ["  + 单位资金全年预算数 取自 funds.unit_funds.full_year_budget（money，万元）"]),
+])
+def test_diff_names_what_a_regional_variant_changes(variant, lines):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    result = CliRunner().invoke(main, ["diff", str(PROJECT), str(ROOT / "schemes" / f"project-self-eval-{variant}" / "2023.yaml")])
+    assert result.exit_code == 0
+    for line in lines:
+        assert line in result.stdout.splitlines()
