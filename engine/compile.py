@@ -135,7 +135,7 @@ class _Compiler:
                        for column, column_spec in spec["columns"].items()}
             row_name = parse_source_path(spec["row_name"]) if "row_name" in spec else None
             tables[name] = TableSpec(name, spec.get("label", name), parse_source_path(spec["from"]), row_name,
-                                     columns, self.document.locate(("tables", name)))
+                                     columns, self.document.locate(("tables", name)), spec.get("required", True))
         return tables
 
     def derived(self, names_in: frozenset[str]) -> tuple[DerivedValue, ...]:

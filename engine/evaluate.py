@@ -285,6 +285,9 @@ class _Evaluation:
         if details:
             return CheckResult(check.id, check.name, "failed", f"{check.name}：{len(details)} 行不符", tuple(details))
         if not checked:
+            if not self.case.tables.get(check.for_each):
+                table = self.scheme.tables[check.for_each]
+                return CheckResult(check.id, check.name, "skipped", f"{check.name}：案例没有“{table.label}”，未核对")
             return CheckResult(check.id, check.name, "skipped", f"{check.name}：数据不全，未核对")
         return CheckResult(check.id, check.name, "passed", check.name)
 

@@ -54,6 +54,7 @@ class TableSpec:
     row_name: Path | None  # where, inside a row, the name people call it by is written
     columns: dict[str, InputSpec]  # each column's source is relative to the row
     location: Location
+    required: bool = True  # False: a case without the list simply has no rows
 
     def column_name(self, column: str) -> str:
         return f"{self.name}.{column}"

@@ -550,6 +550,8 @@ def _split_weights(template: RowTemplate, rows: tuple[IndicatorRow, ...], places
 
 def _read_table(table: TableSpec, document: Document, problems: list[Problem]) -> Iterator[TableRow]:
     rows = _get(document.data, table.source, _MISSING)
+    if (rows is _MISSING or rows is None) and not table.required:
+        return
     if rows is _MISSING or not isinstance(rows, list):
         problems.append(document.problem(table.source, f"缺少数据表“{table.label}”（{format_path(table.source)}）",
                                          code="bad-input"))
