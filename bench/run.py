@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import batch  # noqa: E402
 import evaluation  # noqa: E402
+import hostile  # noqa: E402
 import importing  # noqa: E402
 
 
@@ -32,6 +33,8 @@ def main() -> None:
     print("\n== engine import: the corpus of published tables, per format ==")
     sys.argv = [sys.argv[0]] + (["--repeat", "2"] if quick else [])
     importing.main()
+    print("\n== hostile input: CPU time and memory of each refusal ==")
+    hostile.main()
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ def load_document(file: str | FsPath) -> Document:
 def parse_document(raw: bytes | str, source: str = "<输入>") -> Document:
     text = raw if isinstance(raw, str) else _decode(raw, source)
     _refuse_deep_flow(text, source)
+    _refuse_too_many_nodes(text, source)
     try:
         root = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
@@ -147,6 +148,20 @@ def _decode(raw: bytes, source: str) -> str:
 
 _BRACKETS_ONLY = re.compile(r"[^\[\]{}]+")
 _INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+
+
+_NODE_MARKS = re.compile(r":(?=[ \t\n])|^[ \t]*- |,", re.M)
+
+
+def _refuse_too_many_nodes(text: str, source: str) -> None:
+    """Refuse a document of more nodes than any case or scheme has before the C composer builds them all:
+    every key (a colon before a space), block item and flow item makes at least one node."""
+    if len(text) < MAX_NODES:
+        return
+    marks = sum(1 for _ in _NODE_MARKS.finditer(text))
+    if marks > MAX_NODES:
+        raise LoadError(Problem(f"YAML 的项目过多（约 {marks:,} 项，上限 {MAX_NODES:,} 项）", Location(source, 1, 1),
+                                hint="真实的方案或案例不会有这么多项；请检查文件来源", code="yaml-too-many-nodes"))
 
 
 def _refuse_deep_flow(text: str, source: str) -> None:
