@@ -24,7 +24,8 @@ from .rules import (
 )
 from .quantities import ValueProblem
 
-NATURES = ("≥", "≤", "=", "定性")  # every nature a row can carry: each is scored or refused on purpose
+NATURES = ("≥", "≤", "=", "定性")
+DEFAULT_RATE_PLACES = 2  # domain.md: rates to 2 places, judged as shown  # every nature a row can carry: each is scored or refused on purpose
 from .validate import as_decimal
 
 DEFAULT_PLACES = 2
@@ -55,6 +56,7 @@ class _Compiler:
         self.data = document.data
         self.problems: list[Problem] = []
         self.lenient = lenient
+        self.rate_places = int(self.data.get("rate_places", DEFAULT_RATE_PLACES)) if isinstance(self.data, dict) else 2
 
     def guarded(self, build, *args):
         """build(*args); in lenient mode a part too malformed to build (already reported) is skipped."""
@@ -146,8 +148,10 @@ class _Compiler:
             formula = self.guarded(self.formula, ("derived", name, "formula"), names)
             if formula is None:
                 continue
+            # A rate is judged at the places it is shown (rate_places, default 2): 89.995 % is 90.00 %.
+            places = spec.get("places", self.rate_places if spec.get("unit") == "%" else None)
             compiled[name] = DerivedValue(
-                name, spec.get("label", name), formula, spec.get("unit"), spec.get("places"),
+                name, spec.get("label", name), formula, spec.get("unit"), places,
                 self.document.locate(("derived", name)))
         sorter = graphlib.TopologicalSorter(
             {name: [n for n in d.formula.names if n in declared] for name, d in compiled.items()})

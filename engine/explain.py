@@ -13,7 +13,7 @@ from typing import Any
 
 from .formula import Formula, trace
 from .model import CaseData, CompiledScheme, GroupResult, IndicatorResult, IndicatorRow, Leaf, Result
-from .quantities import NATURE_LABELS, fixed, plain_number
+from .quantities import NATURE_LABELS, fixed, plain_number, round_half_up
 from .rules import FLAG_LABELS, HUNDRED, RULE_LABELS
 
 _SLOT_LABELS = {"actual": "实际完成值", "target": "指标值", "assessed": "评价人打分"}
@@ -99,6 +99,7 @@ def _leaf_inputs(scheme: CompiledScheme, case: CaseData, result: Result, leaf: L
     values.update((name, value) for name, value in result.values.items() if value is not None)
     values.update({"weight": leaf.weight, "分值": leaf.weight})
     derived = {d.name: d.formula for d in scheme.derived}
+    places = {d.name: d.places for d in scheme.derived}
     lines = []
     for slot, formula in leaf.params.items():
         if formula.constant is not None:
@@ -107,13 +108,13 @@ def _leaf_inputs(scheme: CompiledScheme, case: CaseData, result: Result, leaf: L
         lines.append(f"{labels[slot]} = {formula.source}")
         if len(formula.names) == 1 and formula.source.strip() == formula.names[0] and formula.names[0] in derived:
             name = formula.names[0]
-            lines.extend("  " + line for line in _worked(name, derived[name], values))
+            lines.extend("  " + line for line in _worked(name, derived[name], values, places.get(name)))
         else:
             lines.extend("  " + line for line in _worked(None, formula, values))
     return lines
 
 
-def _worked(name: str | None, formula: Formula, values: dict[str, Any]) -> list[str]:
+def _worked(name: str | None, formula: Formula, values: dict[str, Any], places: int | None = None) -> list[str]:
     if any(values.get(n) is None for n in formula.names):
         missing = "、".join(n for n in formula.names if values.get(n) is None)
         return [f"（{missing} 未填写或不适用）"]
@@ -126,6 +127,10 @@ def _worked(name: str | None, formula: Formula, values: dict[str, Any]) -> list[
     lines.append(f"= {worked.substituted}")
     lines.extend(f"其中 {step}" for step in worked.steps)
     lines.append(f"= {calc(worked.value)}")
+    if places is not None and isinstance(worked.value, Decimal):
+        shown = round_half_up(worked.value, places)
+        if shown != worked.value:  # a rate is judged as it is shown
+            lines.append(f"四舍五入保留 {places} 位：{calc(worked.value)} → {fixed(worked.value, places)}（按此值计分和分档）")
     return lines
 
 

@@ -93,7 +93,7 @@ def test_explain_one_indicator_and_an_unknown_one(monkeypatch):
     result = invoke(monkeypatch, "explain", "schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml",
                     "预算调整率")
     assert result.stdout.count("【") == 1 and "落在" not in result.stdout
-    assert "计分值 76.141942… 不属于以上各档 → 0% × 2 = 0" in result.stdout
+    assert "计分值 76.14 不属于以上各档 → 0% × 2 = 0" in result.stdout
     unknown = invoke(monkeypatch, "explain", "schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml",
                      "预算调整")
     assert unknown.exit_code == 2

@@ -200,8 +200,10 @@ def test_tiny_and_huge_amounts_stay_exact(tmp_path):
     big = project_case(funds={"total": {"initial_budget": 1000000000000, "full_year_budget": 1000000000000,
                                         "executed": Decimal("999999999999.99")}})
     result = engine.score_file(scheme, write_case(tmp_path, big, "big.yaml"))
-    assert result.values["预算执行率"] == Decimal("99.99999999999900")
-    assert result.indicators[0].score == Decimal("10.00")  # 9.9999999999999 → 10.00 half-up
+    # 999,999,999,999.99 / 1,000,000,000,000 × 100 = 99.999999999999 % exactly (no float on the way),
+    # judged as shown at 2 places: 100.00 % → 10 × 1.0000 = 10.00
+    assert result.values["预算执行率"] == Decimal("100.00")
+    assert result.indicators[0].score == Decimal("10.00")
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN"])

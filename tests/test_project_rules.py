@@ -59,7 +59,8 @@ def test_the_shipped_scheme_really_has_the_ratio_variant(project_scheme, linear_
 
 
 def test_execution_rate_partial(tmp_path, project_scheme):
-    # 执行率 = 189.55 / 200.00 = 0.94775 → 94.775 % (shown 94.78 %); 得分 = 0.94775 × 10 = 9.4775 → 9.48
+    # 执行率 = 189.55 / 200.00 = 0.94775 → 94.775 %, judged as shown: 94.78 % (rate_places 2, half-up);
+    # 得分 = 0.9478 × 10 = 9.478 → 9.48
     funds = {"total": {"initial_budget": Decimal("200.00"), "full_year_budget": Decimal("200.00"),
                        "executed": Decimal("189.55")}}
     rows = [
@@ -74,7 +75,7 @@ def test_execution_rate_partial(tmp_path, project_scheme):
     execution = result.indicators[0]
     assert execution.name == "预算执行率"
     assert execution.score == Decimal("9.48")
-    assert result.values["预算执行率"] == Decimal("94.775")
+    assert result.values["预算执行率"] == Decimal("94.78")
     # Rows: 450/500×30 = 27.00; 85/90×30 = 28.33; 30/36×30 = 25.00 (ratio).
     assert [i.score for i in result.indicators[1:]] == [Decimal("27.00"), Decimal("28.33"), Decimal("25.00")]
     # Total = 9.48 + 27.00 + 28.33 + 25.00 = 89.81 → 良 (80 ≤ 89.81 < 90)
