@@ -113,7 +113,7 @@ class _Compiler:
             source=self.document.source, places=places, max_total=max_total, grades=grades,
             inputs=inputs, derived=derived, root=root, checks=checks, qualitative_bands=self.bands,
             over_completion=self.over_completion, case_kind=data.get("applies_to"), document=self.document,
-            tables=tables, scoring_derived=scoring_derived,
+            tables=tables, scoring_derived=scoring_derived, funds_total=data.get("funds_total", "from_parts"),
         )
 
     def input_spec(self, name: str, spec: dict, path: Path, default_source: Path) -> InputSpec:

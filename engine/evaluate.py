@@ -60,6 +60,7 @@ class _Evaluation:
         self.scheme = scheme
         self.case = case
         self.values: dict[str, Any] = dict(case.values)
+        self.values.update(case.scoring)  # scored with what the scheme decided (a blank 年度资金总额), see case.notes
         self.problems: list[Problem] = []
         self.records: list[tuple] = []  # IndicatorResult fields; materialized only when asked for
         self.quantum = scheme.quantum
@@ -83,6 +84,8 @@ class _Evaluation:
             grade = scheme.grades[-1].name
         checks = ()
         if with_checks:
+            # Checks compare what the table wrote: an input scored with another value is checked as written.
+            self.values.update((name, self.case.values[name]) for name in self.case.scoring)
             self.compute(scheme.derived[scheme.scoring_derived:])
             self.indicators = tuple(IndicatorResult._make(record) for record in self.records)
             checks = tuple(self.run_checks(total, grade))
@@ -92,7 +95,7 @@ class _Evaluation:
         result = Result(
             scheme=scheme.identity, case=self.case.identity, records=self.records, total=total,
             grade=grade, checks=checks, values=self.derived_values(scheme, with_checks),
-            places=scheme.places, tree=scheme.root,
+            places=scheme.places, tree=scheme.root, notes=self.case.notes,
         )
         if with_checks:
             result.indicators = self.indicators  # already made for the checks; spare making them twice

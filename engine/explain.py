@@ -53,6 +53,8 @@ def explain(scheme: CompiledScheme, case: CaseData, result: Result, only: str | 
     indicators = [i for i in result.indicators if only is None or only in (i.id, i.name)]
     lines = [f"计算过程：{result.case.get('name', '')}（{result.case.get('fiscal_year', '')} 年度），"
              f"方案 {scheme.id} {scheme.fiscal_year}", ""]
+    if result.notes:
+        lines.extend([*(f"注：{note}" for note in result.notes), ""])
     for indicator in indicators:
         lines.extend(_indicator_sheet(scheme, case, result, indicator, places))
         lines.append("")

@@ -186,6 +186,7 @@ class CompiledScheme:
     document: Any = field(default=None, repr=False, compare=False)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     scoring_derived: int = 0  # derived[:scoring_derived] are what the indicators need
+    funds_total: str = "from_parts"  # a 年度资金总额 row left blank or 0 while its 其中 rows hold money
 
     @cached_property
     def quantum(self) -> Decimal:
@@ -257,6 +258,8 @@ class CaseData:
     document: Any = field(default=None, repr=False, compare=False)
     tables: dict[str, tuple[TableRow, ...]] = field(default_factory=dict)
     assessments: dict[str, Any] = field(default_factory=dict)  # leaf id -> answers, a score, or NotApplicable
+    scoring: dict[str, Any] = field(default_factory=dict)  # inputs scored with another value than written (why: notes)
+    notes: tuple[str, ...] = ()  # what the binder decided that a reader of the result must know
 
 
 # ---------------------------------------------------------------- results --------------
@@ -350,6 +353,7 @@ class Result:
     values: dict[str, Any]
     places: int
     tree: Group = field(repr=False)
+    notes: tuple[str, ...] = ()  # decisions the scheme made about this case that a reader must know
 
     @cached_property
     def indicators(self) -> tuple[IndicatorResult, ...]:

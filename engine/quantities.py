@@ -62,20 +62,21 @@ def normalize_unit(unit: str | None) -> str | None:
     return _UNIT_ALIASES.get(text, text) or None
 
 
-def parse_number(value: object, unit: str | None = None) -> Decimal | None:
+def parse_number(value: object, unit: str | None = None, given_in: str | None = None) -> Decimal | None:
     """The exact value of `value` expressed in `unit`; None for a blank cell.
 
-    A unit written beside the number must agree with `unit` (元 and 万元 convert);
-    floats are refused because their decimal value is already lost.
+    A unit written beside the number must agree with `unit` (元 and 万元 convert); a bare number is in
+    `given_in` when the case says so (funds.unit: 元), else already in `unit`. Floats are refused
+    because their decimal value is already lost.
     """
     if is_blank(value):
         return None
     if isinstance(value, bool):
         raise ValueProblem(f"应为数字，实际为 {'是' if value else '否'}（布尔值）")
     if isinstance(value, int):
-        return check_magnitude(Decimal(value))
+        return convert_unit(check_magnitude(Decimal(value)), normalize_unit(given_in), normalize_unit(unit))
     if isinstance(value, Decimal):
-        return check_magnitude(value)
+        return convert_unit(check_magnitude(value), normalize_unit(given_in), normalize_unit(unit))
     if isinstance(value, float):
         raise ValueProblem("内部错误：数值以浮点数传入，精度可能已丢失", "请直接传入文字或 Decimal")
     if not isinstance(value, str):
@@ -91,7 +92,7 @@ def parse_number(value: object, unit: str | None = None) -> Decimal | None:
         number = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise ValueProblem(f"应为数字，实际为“{value}”") from None
-    return convert_unit(check_magnitude(number), normalize_unit(written_unit), normalize_unit(unit))
+    return convert_unit(check_magnitude(number), normalize_unit(written_unit) or normalize_unit(given_in), normalize_unit(unit))
 
 
 def check_magnitude(number: Decimal) -> Decimal:

@@ -39,6 +39,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "indicators": [_indicator(i, places) for i in result.indicators],
         "groups": _group(result.groups, places),
         "checks": [_check(c) for c in result.checks],
+        "notes": list(result.notes),
         "values": {name: Decimal(fixed(v, places)) if isinstance(v, Decimal) else v for name, v in result.values.items()},
     }
 
@@ -183,6 +184,7 @@ def render_table(result: Result) -> str:
         lines.append("* 不适用：" + "；".join(
             f"{i.name}（{'按满分计' if i.not_applicable == 'full_marks' else '分值已分给同级指标'}）"
             for i in result.indicators if i.not_applicable))
+    lines.extend(f"注：{note}" for note in result.notes)
     lines.append("")
     lines.extend(render_checks(result.checks))
     return "\n".join(lines) + "\n"

@@ -450,12 +450,17 @@ def bind_case(scheme: CompiledScheme, document: Document,
         problems.append(document.problem(("kind",), f"案例是 {data['kind']} 表，方案适用于 {scheme.case_kind} 表"))
     values: dict[str, Any] = {}
     locations = {}
+    funds = data.get("funds") if isinstance(data.get("funds"), dict) else {}
+    funds_unit = funds.get("unit") if isinstance(funds.get("unit"), str) else None
     for spec in scheme.inputs.values():
         locations[spec.name] = document.locate(spec.source)
+        # The case says in which unit its 项目资金 are written (funds.unit: 元); a bare figure there is in it.
+        given_in = funds_unit if spec.source[:1] == ("funds",) and spec.type == "money" else None
         try:
-            values[spec.name] = read_input(spec, data)
+            values[spec.name] = read_input(spec, data, given_in)
         except ValueProblem as exc:
             problems.append(document.problem(spec.source, exc.message, exc.hint, "bad-input"))
+    scoring, notes = _funds_total(scheme, values, document, problems)
     rows = {}
     for template in scheme.row_templates():
         read = tuple(_read_rows(template, document, problems))
@@ -470,13 +475,52 @@ def bind_case(scheme: CompiledScheme, document: Document,
         return None, problems
     identity = {key: data[key] for key in ("scheme", "fiscal_year", "kind", "name", "department", "implementer") if key in data}
     identity["file"] = document.source
-    return CaseData(document.source, identity, values, rows, locations, document, tables, assessments), []
+    return CaseData(document.source, identity, values, rows, locations, document, tables, assessments, scoring, notes), []
+
+
+_FUND_COLUMNS = ("initial_budget", "full_year_budget", "executed")
+_FUND_COLUMN_NAMES = {"initial_budget": "年初预算数", "full_year_budget": "全年预算数", "executed": "全年执行数"}
+
+
+def _funds_total(scheme: CompiledScheme, values: dict[str, Any], document: Document,
+                 problems: list[Problem]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A 年度资金总额 row left blank or 0 while its 其中 rows hold money (common in published tables).
+
+    The scheme chooses (funds_total): from_parts scores with the sum of the 其中 rows — the inputs keep
+    what the table wrote, so the cross-checks still report the contradiction; as_written scores the
+    row as written; refuse makes it an error."""
+    if scheme.funds_total == "as_written":
+        return {}, ()
+    totals: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
+    for spec in scheme.inputs.values():
+        if len(spec.source) == 3 and spec.source[0] == "funds" and spec.source[2] in _FUND_COLUMNS and spec.type == "money":
+            if spec.source[1] == "total":
+                totals[spec.source[2]] = spec.name
+            else:
+                parts.setdefault(spec.source[2], []).append(spec.name)
+    if not totals or any(values.get(name) not in (None, Decimal(0)) for name in totals.values()):
+        return {}, ()
+    sums = {column: sum((values[name] for name in parts.get(column, []) if values.get(name) is not None), Decimal(0))
+            for column in totals}
+    if not any(sums.values()):
+        return {}, ()
+    figures = "，".join(f"{_FUND_COLUMN_NAMES[c]} {plain_number(v)}" for c, v in sums.items() if c in totals)
+    if scheme.funds_total == "refuse":
+        problems.append(document.problem(
+            ("funds", "total"), f"年度资金总额一行为空或为 0，而其中各项有数（合计：{figures}）",
+            "请填写年度资金总额；方案规定此时不按其中各项计分（funds_total: refuse）", "funds-total-blank"))
+        return {}, ()
+    scoring = {name: sums[column] for column, name in totals.items()}
+    note = (f"年度资金总额一行为空或为 0，而其中各项有数：按方案（funds_total: from_parts）以其中各项之和计分"
+            f"（{figures}）；原表与其中各项的矛盾见勾稽核对")
+    return scoring, (note,)
 
 
 _MISSING = object()
 
 
-def read_input(spec: InputSpec, data: Any) -> Any:
+def read_input(spec: InputSpec, data: Any, given_in: str | None = None) -> Any:
     """The typed value of one input, or ValueProblem naming what is missing or wrong."""
     raw = _get(data, spec.source, _MISSING)
     if raw is _MISSING and not spec.required:
@@ -492,7 +536,7 @@ def read_input(spec: InputSpec, data: Any) -> Any:
             raise ValueProblem(f"“{spec.label}”不能为空", "如确实不适用，请在方案中为此输入写 blank: zero 或 absent")
         return None
     if spec.numeric:
-        return parse_number(raw, spec.unit)
+        return parse_number(raw, spec.unit, given_in)
     if spec.type == "bool":
         if isinstance(raw, bool):
             return raw

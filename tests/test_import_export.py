@@ -229,7 +229,12 @@ def test_a_zero_total_row_with_money_in_the_sub_rows_is_imported_as_written(tmp_
     assert case.data["funds"]["total"]["executed"] == "0"
     statuses = {c.id: c.status for c in result.checks}
     assert statuses["funds-budget-add-up"] == statuses["funds-executed-add-up"] == "failed"
-    assert next(i for i in result.indicators if i.id == "execution").not_applicable == "full_marks"  # 0 / 0
+    # Scored from the 其中 rows (funds_total: from_parts, the national scheme's default): 30 / 30 = 100 % → 10,
+    # and said so under the score; the contradiction itself stays with the cross-checks above.
+    execution = next(i for i in result.indicators if i.id == "execution")
+    assert (execution.score, execution.not_applicable) == (Decimal("10.00"), None)
+    assert result.notes == ("年度资金总额一行为空或为 0，而其中各项有数：按方案（funds_total: from_parts）以其中各项之和计分"
+                            "（年初预算数 30，全年预算数 30，全年执行数 30）；原表与其中各项的矛盾见勾稽核对",)
 
 
 def test_published_scores_that_break_the_rules_are_found(tmp_path):
