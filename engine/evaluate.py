@@ -409,13 +409,22 @@ class _Evaluation:
         return _findings(check, details, "行缺少说明")
 
     def check_percent_scale(self, check: Check) -> CheckResult:
+        """A % figure written as a decimal (0.93 for 93 %): above 0 and at most 1.5 where the target is above
+        1.5 — a genuine 0 % or a negative value is no such slip. Rows against their 指标值, and every rate
+        input of the case (满意度 0.93) against the rates a scheme works with."""
         details = []
+        slip = Decimal("1.5")
         for row, _ in self._row_results():
             if row.unit == PERCENT and isinstance(row.actual, Decimal) and isinstance(row.target, Decimal):
-                if row.actual <= Decimal("1.5") < row.target:
+                if ZERO < row.actual <= slip < row.target:
                     details.append(f"{row.location}: “{row.name}”实际完成值 {plain_number(row.actual)}%，"
                                    f"指标值 {plain_number(row.target)}%：疑似把百分数写成了小数")
-        return _findings(check, details, "行存疑")
+        for spec in self.scheme.inputs.values():
+            value = self.case.values.get(spec.name)
+            if spec.type == "rate" and isinstance(value, Decimal) and ZERO < value <= slip:
+                details.append(f"{self.case.locations.get(spec.name)}: “{spec.label}”为 {plain_number(value)}%："
+                               f"疑似把百分数写成了小数（如 0.93 应写 93%）")
+        return _findings(check, details, "处存疑")
 
 
 def _findings(check: Check, details: list[str], what: str) -> CheckResult:

@@ -208,11 +208,13 @@ class _Merge:
         return value
 
     def apply(self, nodes: list["_Node"], patch: Any, path: Path, field: str, key: str, nested: bool) -> None:
-        if not isinstance(patch, dict) or (field not in patch and not (field == "min" and patch.get("share") is not None)):
+        if not isinstance(patch, dict) or (field not in patch and not (field == "min" and ("max" in patch or "share" in patch))):
             what = {"id": "id（编号）", "name": "name（名称）", "min": "min（下限）"}[field]
             self.problems.append(self.child.problem(path, f"继承时每项变更须写 {what}，以便找到要修改、删除或新增的那一项",
                                                     code="bad-extends"))
             return
+        if field == "min" and "min" not in patch and "max" in patch:
+            field = "max"  # a tier written by its upper edge (预算调整率 ≤10%) is matched by it
         identity = patch.get(field)
         found = _find(nodes, field, identity) if nested else next(
             ((nodes, n) for n in nodes if _same(n.data.get(field), identity, field)), None)
@@ -309,7 +311,7 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _same(a: Any, b: Any, field: str) -> bool:
-    if field == "min":  # tiers are matched by their lower edge; the bottom tier has none
+    if field in ("min", "max"):  # tiers are matched by an edge; the bottom (or top) tier has none
         return _number(a) == _number(b)
     return a == b
 

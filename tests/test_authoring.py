@@ -85,7 +85,7 @@ def test_explain_department(monkeypatch, update_golden):
     result = invoke(monkeypatch, "explain", "schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml")
     assert result.exit_code == 0
     compare("explain-zhongfang-department.txt", result.stdout, update_golden)
-    assert "= ratio(470.07 - 266.87, 266.87) * 100" in result.stdout
+    assert "= ratio(abs(470.07 - 266.87), 470.07) * 100" in result.stdout
     assert "已是最高等级 优，高出下限 3.72 分" in result.stdout
 
 
@@ -93,7 +93,7 @@ def test_explain_one_indicator_and_an_unknown_one(monkeypatch):
     result = invoke(monkeypatch, "explain", "schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml",
                     "预算调整率")
     assert result.stdout.count("【") == 1 and "落在" not in result.stdout
-    assert "计分值 76.14 不属于以上各档 → 0% × 2 = 0" in result.stdout
+    assert "计分值 43.23 不属于以上各档 → 0% × 2 = 0" in result.stdout  # |470.07 − 266.87| / 470.07
     unknown = invoke(monkeypatch, "explain", "schemes/four-dimension/2023.yaml", "cases/zhongfang-2023/department.yaml",
                      "预算调整")
     assert unknown.exit_code == 2

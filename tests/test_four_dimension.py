@@ -28,7 +28,7 @@ EXPECTED = {
     "key-project-guarantee": "3.20",  # 140.00 / 165.72 = 84.48 % → tier ≥ 80 → 80 % × 4 = 3.20
     # 过程 / 预算执行
     "execution-completion": "5.00",   # (304.35 + 165.72) / (304.35 + 165.72) = 100 % → full 5
-    "budget-adjustment": "0.00",      # (470.07 − 266.87) / 266.87 = 76.14 % > 30 % → 0
+    "budget-adjustment": "0.00",      # |470.07 − 266.87| / 470.07 = 43.23 % > 30 % → 0
     "public-expense-control": "2.00", # 28.50 / 30.00 = 95 % ≤ 100 % → full 2
     "three-public-control": "3.00",   # 实际 0 / 预算 0: counts as not over (0 %) → full 3
     "procurement": "2.85",            # 11.40 / 12.00 = 95 % → 0.95 × 3 = 2.85
@@ -67,8 +67,9 @@ def test_every_indicator(result):
 
 def test_the_rates_behind_them(result):
     values = result.values
-    # ((304.35 + 165.72) − (216.11 + 50.76)) / (216.11 + 50.76) = 203.20 / 266.87 = 76.1419…%
-    assert format(values["预算调整率"].quantize(Decimal("0.01")), "f") == "76.14"
+    # |(304.35 + 165.72) − (216.11 + 50.76)| / (304.35 + 165.72) = 203.20 / 470.07 = 43.2276…% → 43.23 %
+    # (the 中方 plan divides by 预算数; 53号 counts any change, up or down)
+    assert format(values["预算调整率"], "f") == "43.23"
     assert values["三公经费控制率"] == 0      # 0 / 0 by the scheme's if_zero=0
     assert values["三公经费变动率"] == 0
     assert values["在职人员控制率"] == 100
