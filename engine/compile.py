@@ -20,9 +20,9 @@ from .model import (
 )
 from .rules import (
     RULE_KINDS, Assessor, AtLeast, AtMost, Checklist, Deduction, Equal, FormulaRule, Proportional, Qualitative, Tier,
-    Tiered, compile_row_scorer,
+    Tiered, compile_row_scorer, plain_words,
 )
-from .quantities import ValueProblem
+from .quantities import NatureWords, ValueProblem
 
 NATURES = ("≥", "≤", "=", "定性")
 DEFAULT_RATE_PLACES = 2  # domain.md: rates to 2 places, judged as shown  # every nature a row can carry: each is scored or refused on purpose
@@ -96,6 +96,8 @@ class _Compiler:
         # Declared names stay in scope even when their own formula failed, so one mistake is reported once.
         scope = frozenset(inputs) | columns | frozenset(data.get("derived") or {})
         self.bands = self.qualitative_bands()
+        quantitative = data.get("quantitative_default", "≥")
+        self.natures = NatureWords.of(data.get("natures"), None if quantitative == "refuse" else quantitative)
         over = data.get("over_completion")
         self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
         children = self.nodes(data["indicators"], ("indicators",), (), scope)
@@ -169,9 +171,23 @@ class _Compiler:
         if not declared:
             return NATIONAL_BANDS
         return tuple(
-            QualitativeBand(b["name"], tuple(b.get("aliases", ())), as_decimal(b["min"]), as_decimal(b["max"]),
+            QualitativeBand(b["name"], tuple(plain_words(a) for a in b.get("aliases", ())), as_decimal(b["min"]),
+                            as_decimal(b["max"]),
                             as_decimal(b["max"]) == 100)
             for b in declared)
+
+    def qualitative_as_target(self) -> str | None:
+        """The band a 定性 result written exactly as its 指标值 reaches: the scheme's choice, else the top band."""
+        chosen = self.data.get("qualitative_as_target")
+        if chosen == "refuse":
+            return None
+        if chosen is None:
+            return next((band.name for band in self.bands if band.top), None)
+        if chosen not in {band.name for band in self.bands}:
+            self.problems.append(self.document.problem(
+                ("qualitative_as_target",), f"qualitative_as_target 应为定性分档之一（{'、'.join(b.name for b in self.bands)}）或 refuse，实际为“{chosen}”"))
+            return None
+        return chosen
 
     def make_rule(self, kind: str, options: dict[str, Any], path: Path = ()) -> Any:
         over = options.get("over_completion")
@@ -183,7 +199,7 @@ class _Compiler:
         if kind == "at_most":
             return AtMost(options.get("variant", "ratio"))
         if kind == "qualitative":
-            return Qualitative(self.bands)
+            return Qualitative(self.bands, self.qualitative_as_target())
         if kind == "proportional":
             return Proportional()
         if kind == "tiered":
@@ -257,7 +273,7 @@ class _Compiler:
                                location, as_decimal(total) if total is not None else None,
                                compile_row_scorer(by_nature), split, refused,
                                {level: as_decimal(w) for level, w in node["level1_shares"].items()}
-                               if node.get("level1_shares") else None)
+                               if node.get("level1_shares") else None, self.natures)
         kind = node.get("rule") or "formula"
         rule = self.make_rule(kind, node, path)
         names = scope | set(LEAF_NAMES)

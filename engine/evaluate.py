@@ -396,13 +396,18 @@ class _Evaluation:
         return self._row_check(check, details, checked)
 
     def check_deviation_reasons(self, check: Check) -> CheckResult:
+        """Every shortfall needs its reason: a target missed, a 定性 row rated below the top band
+        (domain.md §6), and over-completion beyond the scheme's line."""
         details = []
+        below_top = {f"band:{band.name}" for band in self.scheme.qualitative_bands if not band.top}
         for row, result in self._row_results():
             reason = (row.deviation or "").strip()
             if reason not in _NO_REASON:
                 continue
             if result.branch in _SHORTFALL_BRANCHES:
                 details.append(f"{row.location}: “{row.name}”未达到指标值，须说明偏差原因")
+            elif result.branch in below_top:
+                details.append(f"{row.location}: “{row.name}”评为{result.branch[5:]}，须说明偏差原因")
             elif "over_completion" in result.flags:
                 details.append(f"{row.location}: “{row.name}”完成值 {plain_number(row.actual)} 达到指标值 "
                                f"{plain_number(row.target)} 的 {plain_number(self.scheme.over_completion)}% 以上，须说明偏差原因")

@@ -131,6 +131,7 @@ class RowTemplate:
     weight_split: dict[str, Decimal] | None = None  # 一级指标 -> weight shared by its rows; None: from the case
     refused: frozenset[str] = frozenset()  # natures the scheme does not score on purpose (by_nature: refuse)
     level1_shares: dict[str, Decimal] | None = None  # 一级指标 -> what its rows' weights must add up to (a check)
+    natures: Any = None  # quantities.NatureWords: how the 指标性质 cell is read; None: the defaults
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 BLANK_MARKERS = frozenset({"", "—", "——", "–", "-", "--", "/", "\\", "－", "／", "不适用", "N/A", "n/a"})
@@ -127,6 +129,72 @@ def normalize_nature(value: object) -> str:
     if text.startswith("定性"):
         return "定性"
     raise ValueProblem(f"无法识别的指标性质“{value}”", "可写 ≥（正向）、≤（反向）、= 或 定性")
+
+
+# Words a scheme names natures by when it says nothing (`natures:` adds to these). “定量” names no
+# direction: the operator written before the 指标值 (≥95%, ≤5%) gives it, else `quantitative_default`.
+DEFAULT_NATURE_WORDS = {
+    "≥": ("正向指标", "正向"), "≤": ("反向指标", "反向"), "=": ("等于",), "定性": ("定性指标",),
+    "定量": ("定量", "定量指标"),
+}
+QUANTITATIVE = "定量"
+
+
+@dataclass(frozen=True)
+class NatureWords:
+    """How a scheme reads the 指标性质 cell: written word -> ≥, ≤, =, 定性 or 定量 (direction from the 指标值)."""
+
+    words: tuple[tuple[str, str], ...] = ()  # (normalized word, meaning), extra to the operators
+    quantitative_default: str | None = "≥"  # None: a 定量 row with no operator in its 指标值 is refused
+
+    @classmethod
+    def of(cls, declared: dict | None, quantitative_default: str | None = "≥") -> "NatureWords":
+        merged = {nature: list(words) for nature, words in DEFAULT_NATURE_WORDS.items()}
+        for nature, words in (declared or {}).items():
+            merged.setdefault(nature, []).extend(words)
+        pairs = tuple((normalize_text(str(word)), nature) for nature, words in merged.items() for word in words)
+        return cls(pairs, quantitative_default)
+
+    @cached_property
+    def table(self) -> dict[str, str]:
+        return {**_NATURES, **dict(self.words)}
+
+    def accepted(self) -> str:
+        return "、".join(["≥", "≤", "=", "定性"] + [word for word, _ in self.words])
+
+    def read(self, written: object, target: object) -> tuple[str, object]:
+        """The canonical nature of a row and its 指标值 with any operator taken off (“≥95%” -> “95%”).
+
+        An operator in the 指标值 must agree with the nature written beside it; a blank nature or a
+        “定量” one takes its direction from that operator."""
+        operator, rest = (None, target)
+        if isinstance(target, str):
+            operator, remainder = split_operator(target)
+            rest = remainder if operator is not None else target
+        meaning = None
+        if isinstance(written, str) and not is_blank(written):
+            text = normalize_text(written)
+            meaning = self.table.get(text) or ("定性" if text.startswith("定性") else None)
+            if meaning is None:
+                raise ValueProblem(f"无法识别的指标性质“{written}”", f"本方案认得：{self.accepted()}（可在方案 natures 中添加写法）")
+        elif written is not None and not is_blank(written):
+            raise ValueProblem(f"指标性质应为文字，实际为“{written}”")
+        if meaning == "定性":
+            return meaning, target
+        if meaning is None or meaning == QUANTITATIVE:
+            if operator is not None:
+                return operator, rest
+            if meaning is None:
+                raise ValueProblem(f"指标性质未填写，指标值“{target}”前也没有 ≥、≤ 或 =",
+                                   f"填写指标性质，如 {self.accepted()}")
+            if self.quantitative_default is None:
+                raise ValueProblem(f"指标性质为“{written}”，指标值“{target}”前没有 ≥、≤ 或 =，无法判定方向",
+                                   "在指标值前写明 ≥ 或 ≤；方案规定此时不按正向计（quantitative_default: refuse）")
+            return self.quantitative_default, rest
+        if operator is not None and operator != meaning:
+            raise ValueProblem(f"指标性质为“{written}”（{NATURE_LABELS[meaning]}），指标值却写作“{target}”",
+                               "指标性质与指标值前的运算符须一致")
+        return meaning, rest
 
 
 def split_operator(text: str) -> tuple[str | None, str]:

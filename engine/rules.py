@@ -105,6 +105,13 @@ def _number(value: Any, what: str) -> Decimal:
     raise RuleError(f"{what}应为数字，实际为“{value}”")
 
 
+def plain_words(value: Any) -> str:
+    """A 定性 result as compared with the scheme's words: full-width forms folded, end punctuation dropped."""
+    if value is None:
+        return ""
+    return normalize_text(str(value)).rstrip("。.，,；;！!").strip()
+
+
 class _Rule:
     """What every kind shares: its snippet compiled into `score`, and the slots it needs as numbers."""
 
@@ -263,12 +270,16 @@ else:
 
 @dataclass(frozen=True)
 class Qualitative(_Rule):
-    """定性: the assessor's score must lie in the band of the level reached (达成 / 部分达成 / 未达成)."""
+    """定性: the assessor's score must lie in the band of the level reached (达成 / 部分达成 / 未达成).
+
+    The level is read by the scheme's words for each band (名称 and aliases); a result written exactly
+    as its 指标值 (目标 “高”, 实际 “高”) reaches the band `as_target` names, when the scheme names one."""
 
     kind: ClassVar[str] = "qualitative"
     params: ClassVar[dict[str, str]] = {"level": "actual", "score": "assessed"}
     numeric: ClassVar[tuple[str, ...]] = ()
     bands: tuple[QualitativeBand, ...] = ()
+    as_target: str | None = None
 
     def constants(self) -> dict[str, Any]:
         return {"judge": self.judge}
@@ -277,18 +288,23 @@ class Qualitative(_Rule):
         return tuple(f"band:{band.name}" for band in self.bands)
 
     def snippet(self) -> str:
-        return "raw, branch, flags = $judge(W, B, S)\n"
+        return "raw, branch, flags = $judge(W, A, B, S)\n"
 
-    def band_for(self, level: Any) -> QualitativeBand:
-        text = normalize_text(str(level)) if level is not None else ""
+    def band_for(self, level: Any, target: Any = None) -> QualitativeBand:
+        text = plain_words(level)
+        # Written as the target first: “低” is the top band for 投诉率 “低”, whatever the aliases say.
+        if text and self.as_target is not None and text == plain_words(target):
+            for band in self.bands:
+                if band.name == self.as_target:
+                    return band
         for band in self.bands:
             if text == band.name or text in band.aliases:
                 return band
         names = "、".join(band.name for band in self.bands)
-        raise RuleError(f"定性指标的完成情况应为 {names} 之一，实际为“{level}”")
+        raise RuleError(f"定性指标的完成情况应为 {names} 之一（或方案为各档列出的写法），实际为“{level}”")
 
-    def judge(self, weight: Decimal, level: Any, assessed: Any) -> Outcome:
-        band = self.band_for(level)
+    def judge(self, weight: Decimal, target: Any, level: Any, assessed: Any) -> Outcome:
+        band = self.band_for(level, target)
         if assessed is None:
             raise RuleError(f"定性指标（{band.name}）须由评价人在 {self.describe_band(band, weight)} 内打分")
         given = _number(assessed, "评价人打分")

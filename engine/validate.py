@@ -29,8 +29,8 @@ from .formula import RESERVED_NAMES, NotApplicable, suggest
 from .load import Document
 from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
 from .quantities import (  # noqa: I001
-    split_operator,
-    ValueProblem, is_blank, normalize_nature, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
+    split_operator, NatureWords,
+    ValueProblem, is_blank, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
 )
 from .rules import RULE_KINDS
 
@@ -707,6 +707,9 @@ def _read_assessor_score(leaf: Any, raw: Any) -> Decimal:
     return score
 
 
+DEFAULT_NATURES = NatureWords.of(None)
+
+
 class _RowProblem(ValueProblem):
     def __init__(self, field: str, problem: ValueProblem):
         super().__init__(problem.message, problem.hint)
@@ -729,7 +732,10 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         except ValueProblem as exc:
             raise _RowProblem(name, exc) from None
 
-    nature = field("nature", normalize_nature)
+    try:
+        nature, target_text = (template.natures or DEFAULT_NATURES).read(row.get("nature"), row.get("target"))
+    except ValueProblem as exc:
+        raise _RowProblem("nature", exc) from None
     unit = normalize_unit(row.get("unit")) if not is_blank(row.get("unit")) else None
     weight = field("weight", parse_number)
     if template.weight_split is not None:
@@ -745,7 +751,7 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         target = None if is_blank(row.get("target")) else normalize_text(str(row.get("target")))
         actual = None if is_blank(row.get("actual")) else normalize_text(str(row.get("actual")))
     else:
-        target = field("target", parse_number, unit)
+        target = field("target", lambda _, unit: parse_number(target_text, unit), unit)
         actual = field("actual", parse_actual, unit)
         if target is None:
             raise _RowProblem("target", ValueProblem("指标值不能为空"))
@@ -764,7 +770,7 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         level2=level2,
         name=normalize_text(row["name"]),
         nature=nature,
-        nature_written=str(row["nature"]),
+        nature_written=str(row.get("nature") if not is_blank(row.get("nature")) else nature),
         target=target,
         unit=unit,
         actual=actual,
