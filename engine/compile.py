@@ -20,9 +20,9 @@ from .model import (
 )
 from .rules import (
     RULE_KINDS, Assessor, AtLeast, AtMost, Checklist, Deduction, Equal, FormulaRule, Proportional, Qualitative, Tier,
-    Tiered, compile_row_scorer, plain_words,
+    OverCut, Tiered, compile_row_scorer, plain_words,
 )
-from .quantities import NatureWords, ValueProblem
+from .quantities import NatureWords, ValueProblem, plain_number
 
 NATURES = ("≥", "≤", "=", "定性")
 DEFAULT_RATE_PLACES = 2  # domain.md: rates to 2 places, judged as shown  # every nature a row can carry: each is scored or refused on purpose
@@ -192,10 +192,11 @@ class _Compiler:
     def make_rule(self, kind: str, options: dict[str, Any], path: Path = ()) -> Any:
         over = options.get("over_completion")
         over_completion = as_decimal(over) if over is not None else self.over_completion
+        cut = self.over_cut(options, path)
         if kind == "at_least":
-            return AtLeast(over_completion)
+            return AtLeast(over_completion, options.get("zero_target", self.data.get("zero_target", "full")), cut)
         if kind == "equal":
-            return Equal(over_completion)
+            return Equal(over_completion, cut)
         if kind == "at_most":
             return AtMost(options.get("variant", "ratio"))
         if kind == "qualitative":
@@ -218,6 +219,20 @@ class _Compiler:
             low, high = options.get("bounds", (0, 100))
             return Assessor(as_decimal(low), as_decimal(high))
         return FormulaRule()
+
+    def over_cut(self, options: dict[str, Any], path: Path) -> OverCut | None:
+        """The over-completion deduction of a row rule, else the scheme's; `none` switches it off."""
+        declared = options.get("over_completion_deduction", self.data.get("over_completion_deduction"))
+        if not isinstance(declared, dict):
+            return None
+        cut = OverCut(as_decimal(declared["from"]), as_decimal(declared.get("per", 10)), as_decimal(declared["share"]))
+        if cut.start < 100 or cut.per <= 0 or cut.share <= 0:
+            where = path + ("over_completion_deduction",) if "over_completion_deduction" in options else ("over_completion_deduction",)
+            self.problems.append(self.document.problem(
+                where, f"超额完成调减的设置不合理：from {plain_number(cut.start)}、per {plain_number(cut.per)}、share {plain_number(cut.share)}",
+                "from 应不小于 100（完成值占指标值的百分比），per 与 share 应为正数"))
+            return None
+        return cut
 
     def constant_of_weight(self, path: Path, options: dict[str, Any]) -> tuple[Decimal, Decimal | None]:
         """A setting that may be written as a formula of the indicator's weight (`weight / 10`):
@@ -265,7 +280,7 @@ class _Compiler:
                     self.problems.append(self.document.problem(
                         path + ("by_nature", nature), f"指标行只能用 {'、'.join(ROW_RULES)} 计分，不能用 {options['rule']}"))
                     continue
-                by_nature[nature] = self.make_rule(options["rule"], options)
+                by_nature[nature] = self.make_rule(options["rule"], options, path + ("by_nature", nature))
             total = node.get("weight_total")
             weight = node.get("weight", "from_row")
             split = {level: as_decimal(w) for level, w in weight["split"].items()} if isinstance(weight, dict) else None

@@ -406,6 +406,8 @@ class _Evaluation:
                 continue
             if result.branch in _SHORTFALL_BRANCHES:
                 details.append(f"{row.location}: “{row.name}”未达到指标值，须说明偏差原因")
+            elif result.branch.startswith("over_deducted"):
+                details.append(f"{row.location}: “{row.name}”超额完成被调减分值，须说明偏差原因")
             elif result.branch in below_top:
                 details.append(f"{row.location}: “{row.name}”评为{result.branch[5:]}，须说明偏差原因")
             elif "over_completion" in result.flags:

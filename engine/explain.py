@@ -144,6 +144,16 @@ def _branch(indicator: IndicatorResult, rule: Any, places: int) -> list[str]:
         return ["不适用 → 按方案规定得满分"]
     if indicator.not_applicable == "redistribute":
         return ["不适用 → 分值按比例分给同级指标，本项记 0"]
+    if branch.startswith("over_deducted"):
+        cut = rule.over_cut
+        reached = indicator.actual * HUNDRED / indicator.target
+        lost = indicator.weight - indicator.raw_score
+        text = (f"实际完成值 {b} ≥ 指标值 {a}，为指标值的 {calc(reached)}%，超过调减起点 {calc(cut.start)}%："
+                f"每超出 {calc(cut.per)} 个百分点扣分值的 {calc(cut.share)}%")
+        if branch == "over_deducted_all":
+            return [text + f" → 应扣不少于分值 {w}，扣完为 0"]
+        return [text + f" → 扣 ({calc(reached)} − {calc(cut.start)}) / {calc(cut.per)} × {calc(cut.share)}% × {w} = "
+                       f"{calc(lost)}，{w} − {calc(lost)} = {raw}"]
     if kind in ("at_least", "equal", "at_most"):
         return [_compare_text(kind, branch, a, b, w, raw)]
     if kind == "proportional":

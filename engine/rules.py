@@ -43,6 +43,8 @@ BRANCH_LABELS = {
     "zero_target_met": "指标值为 0 且未发生，得满分",
     "zero_target_missed": "指标值为 0 但已发生，不得分",
     "zero_target_any": "指标值为 0，任何完成值得满分（请核实指标值）",
+    "over_deducted": "超额完成，按偏离度调减分值",
+    "over_deducted_all": "超额完成过多，按偏离度扣完",
     "formula": "按公式计分",
     "capped": "公式结果超过分值，按分值计",
     "floored": "公式结果为负，按 0 计",
@@ -79,6 +81,12 @@ _MET_WITH_OVER_COMPLETION = """\
     branch = "met"
     if $over is not None and B * HUNDRED >= A * $over:
         flags = flags + OVER_COMPLETION
+    if $cut is not None and B * HUNDRED > A * $cut.start:
+        raw = W - (B * HUNDRED / A - $cut.start) / $cut.per * $cut.share / HUNDRED * W
+        branch = "over_deducted"
+        if raw <= ZERO:
+            raw = ZERO
+            branch = "over_deducted_all"
 """
 _SHORT_OF_TARGET = """\
 else:
@@ -162,22 +170,40 @@ def _bind(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class OverCut:
+    """超额完成按偏离度调减分值 (a scheme's choice; 10号 gives no formula): once B passes `start` % of A,
+    every `per` percentage points beyond it cost `share` % of W, in proportion, down to 0."""
+
+    start: Decimal
+    per: Decimal
+    share: Decimal
+
+
+@dataclass(frozen=True)
 class AtLeast(_Rule):
-    """正向 (≥): B ≥ A → W; otherwise B / A × W. A = 0 gives W and a flag to check the target."""
+    """正向 (≥): B ≥ A → W; otherwise B / A × W.
+
+    A = 0 is the scheme's choice (zero_target): "full" gives W and a flag to check the target (ours,
+    domain.md); "refuse" makes the row an error to correct. `over_cut` adds the over-completion deduction."""
 
     kind: ClassVar[str] = "at_least"
     params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
     over_completion: Decimal | None = None  # percent of A from which a reason is required
+    zero_target: str = "full"
+    over_cut: OverCut | None = None
 
     def constants(self) -> dict[str, Any]:
-        return {"over": self.over_completion}
+        return {"over": self.over_completion, "cut": self.over_cut, "zero_refused": self.zero_target == "refuse"}
 
     def branches(self) -> tuple[str, ...]:
-        return ("met", "not_met", "zero_target_any")
+        cut = ("over_deducted", "over_deducted_all") if self.over_cut else ()
+        return ("met", "not_met") + cut + (() if self.zero_target == "refuse" else ("zero_target_any",))
 
     def snippet(self) -> str:
         return _NON_NEGATIVE_ACTUAL + """\
 if A == ZERO:
+    if $zero_refused:
+        raise RuleError("正向指标的指标值为 0，方案规定不予计分（zero_target: refuse），请核实指标值")
     raw = W
     branch = "zero_target_any"
     flags = flags + ZERO_TARGET
@@ -192,12 +218,14 @@ class Equal(_Rule):
     kind: ClassVar[str] = "equal"
     params: ClassVar[dict[str, str]] = {"actual": "actual", "target": "target"}
     over_completion: Decimal | None = None
+    over_cut: OverCut | None = None
 
     def constants(self) -> dict[str, Any]:
-        return {"over": self.over_completion}
+        return {"over": self.over_completion, "cut": self.over_cut}
 
     def branches(self) -> tuple[str, ...]:
-        return ("met", "not_met", "zero_target_met", "zero_target_missed")
+        cut = ("over_deducted", "over_deducted_all") if self.over_cut else ()
+        return ("met", "not_met") + cut + ("zero_target_met", "zero_target_missed")
 
     def snippet(self) -> str:
         return (_NON_NEGATIVE_ACTUAL + "if A == ZERO:\n" + _ZERO_TARGET_MUST_NOT_HAPPEN + "elif B >= A:\n"
