@@ -30,7 +30,8 @@ from .validate import as_decimal
 
 DEFAULT_PLACES = 2
 DEFAULT_OVER_COMPLETION = Decimal(130)
-DEFAULT_TOLERANCE = Decimal("0.01")
+# A compare allows a cent of rounding; 结转结余率 0 is questioned once 执行率 is 5 points or more below 100 %.
+DEFAULT_TOLERANCE = {"compare": Decimal("0.01"), "carryover_vs_execution": Decimal(5)}
 # 财预〔2020〕10号: 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 % of the weight.
 NATIONAL_BANDS = (
     QualitativeBand("达成", ("达成年度指标", "达成预期指标", "完成", "已完成"), Decimal(80), Decimal(100), True),
@@ -319,13 +320,13 @@ class _Compiler:
                 return None
             scope |= frozenset(tables[table].columns)  # a row's own columns, by their bare names
         formulas = {}
-        for key in ("assert", "reported", "computed"):
+        for key in ("assert", "reported", "computed", "execution", "carryover"):
             if key in spec:
                 formula = self.formula(path + (key,), scope)
                 if formula is not None:
                     formulas[key] = formula
         kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
-        tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE))
+        tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE.get(kind, DEFAULT_TOLERANCE["compare"])))
         return Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
                      self.document.locate(path), table)
 

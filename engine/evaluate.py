@@ -19,7 +19,7 @@ from .model import (
     CaseData, Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, IndicatorRow, Leaf, Result,
     RowTemplate,
 )
-from .quantities import PERCENT, fixed, plain_number, round_half_up
+from .quantities import PERCENT, fixed, normalize_text, plain_number, round_half_up
 from .rules import NO_FLAGS, Outcome, RuleError
 
 ZERO = Decimal(0)
@@ -415,6 +415,38 @@ class _Evaluation:
                                f"{plain_number(row.target)} 的 {plain_number(self.scheme.over_completion)}% 以上，须说明偏差原因")
         return _findings(check, details, "行缺少说明")
 
+    def check_carryover_vs_execution(self, check: Check) -> CheckResult:
+        """结转结余率 0 while 执行率 is well below 100 % (domain.md §5): the money not spent went neither to
+        carry-over nor to balance, which a reviewer asks about (returned to the treasury? a wrong figure?).
+
+        执行率 is the check's `execution` formula; 结转结余率 its `carryover` formula, or else the actual of
+        an indicator row named 结转结余率 / 结余率. `tolerance` is the gap below 100 % that needs a
+        carry-over (default 5 percentage points)."""
+        execution = self.check_formula(check, "execution")
+        if isinstance(execution, _Absent) or not isinstance(execution, Decimal):
+            return CheckResult(check.id, check.name, "skipped", f"{check.name}：执行率未填写或不适用，未核对")
+        carryover, where = self._carryover_rate(check)
+        if carryover is None:
+            return CheckResult(check.id, check.name, "skipped", f"{check.name}：表中没有结转结余率，未核对")
+        gap = check.tolerance
+        shown = round_half_up(execution, self.scheme.places)
+        if carryover == ZERO and shown < Decimal(100) - gap:
+            unspent = Decimal(100) - shown
+            return CheckResult(check.id, check.name, "failed", (
+                f"{check.message or check.name}：执行率 {fixed(shown, self.scheme.places)}%，{where}却为 0："
+                f"未执行的 {fixed(unspent, self.scheme.places)}% 预算既未结转也未结余，请核实"
+                f"（已收回财政的请在偏差原因中说明）"))
+        return CheckResult(check.id, check.name, "passed", check.name)
+
+    def _carryover_rate(self, check: Check) -> tuple[Decimal | None, str]:
+        if "carryover" in check.formulas:
+            value = self.check_formula(check, "carryover")
+            return (value if isinstance(value, Decimal) else None), "结转结余率"
+        for row, _ in self._row_results():
+            if normalize_text(row.name) in _CARRYOVER_ROWS and isinstance(row.actual, Decimal):
+                return row.actual, f"{row.location} “{row.name}”"
+        return None, ""
+
     def check_percent_scale(self, check: Check) -> CheckResult:
         """A % figure written as a decimal (0.93 for 93 %): above 0 and at most 1.5 where the target is above
         1.5 — a genuine 0 % or a negative value is no such slip. Rows against their 指标值, and every rate
@@ -432,6 +464,9 @@ class _Evaluation:
                 details.append(f"{self.case.locations.get(spec.name)}: “{spec.label}”为 {plain_number(value)}%："
                                f"疑似把百分数写成了小数（如 0.93 应写 93%）")
         return _findings(check, details, "处存疑")
+
+
+_CARRYOVER_ROWS = ("结转结余率", "结余率", "结转结余资金率", "结转结余资金占比", "结转结余控制率")
 
 
 def _findings(check: Check, details: list[str], what: str) -> CheckResult:

@@ -419,6 +419,9 @@ def _check_checks(document: Document) -> list[Problem]:
         if len(forms) != 1:
             problems.append(document.problem(
                 ("checks", i), "每项核对须写且只写一种：assert、reported/computed 或 builtin", code="check-form"))
+        if check.get("builtin") == "carryover_vs_execution" and "execution" not in check:
+            problems.append(document.problem(
+                ("checks", i), "carryover_vs_execution 须写 execution（执行率的公式，如 预算执行率）", code="check-form"))
         if check["id"] in seen:
             problems.append(document.problem(("checks", i, "id"), f"核对编号“{check['id']}”重复", code="duplicate-id"))
         seen.setdefault(check["id"], i)
