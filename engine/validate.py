@@ -453,6 +453,7 @@ def bind_case(scheme: CompiledScheme, document: Document,
         problems.append(document.problem(("kind",), f"案例是 {data['kind']} 表，方案适用于 {scheme.case_kind} 表"))
     values: dict[str, Any] = {}
     locations = {}
+    blank_totals: dict[str, Problem] = {}
     funds = data.get("funds") if isinstance(data.get("funds"), dict) else {}
     funds_unit = funds.get("unit") if isinstance(funds.get("unit"), str) else None
     for spec in scheme.inputs.values():
@@ -462,11 +463,17 @@ def bind_case(scheme: CompiledScheme, document: Document,
         try:
             values[spec.name] = read_input(spec, data, given_in)
         except ValueProblem as exc:
-            problems.append(document.problem(spec.source, exc.message, exc.hint, "bad-input"))
+            problem = document.problem(spec.source, exc.message, exc.hint, "bad-input")
+            if _is_total_row(spec) and is_blank(_get(data, spec.source, None)):
+                values[spec.name] = None  # a blank 年度资金总额 cell: the scheme's funds_total decides
+                blank_totals[spec.name] = problem
+            else:
+                problems.append(problem)
     scoring, notes = _funds_total(scheme, values, document, problems)
+    problems.extend(problem for name, problem in blank_totals.items() if name not in scoring)
     rows = {}
     for template in scheme.row_templates():
-        read = tuple(_read_rows(template, document, problems))
+        read = tuple(_read_rows(template, document, problems, scheme.places))
         rows[template.id] = _split_weights(template, read, scheme.places, problems) if template.weight_split else read
     tables = {}
     for table in scheme.tables.values():
@@ -482,6 +489,10 @@ def bind_case(scheme: CompiledScheme, document: Document,
 
 
 _FUND_COLUMNS = ("initial_budget", "full_year_budget", "executed")
+
+
+def _is_total_row(spec: InputSpec) -> bool:
+    return len(spec.source) == 3 and spec.source[:2] == ("funds", "total") and spec.source[2] in _FUND_COLUMNS
 _FUND_COLUMN_NAMES = {"initial_budget": "年初预算数", "full_year_budget": "全年预算数", "executed": "全年执行数"}
 
 
@@ -555,7 +566,8 @@ def read_input(spec: InputSpec, data: Any, given_in: str | None = None) -> Any:
     return text
 
 
-def _read_rows(template: RowTemplate, document: Document, problems: list[Problem]) -> Iterator[IndicatorRow]:
+def _read_rows(template: RowTemplate, document: Document, problems: list[Problem],
+               places: int) -> Iterator[IndicatorRow]:
     source = template.source
     rows = _get(document.data, source, _MISSING)
     if rows is _MISSING:
@@ -564,7 +576,7 @@ def _read_rows(template: RowTemplate, document: Document, problems: list[Problem
     for i, row in enumerate(rows):
         path = source + (i,)
         try:
-            yield _read_row(template, i, row, path, document)
+            yield _read_row(template, i, row, path, document, places)
         except _RowProblem as exc:
             problems.append(document.problem(path + (exc.field,), exc.message, exc.hint, "bad-row"))
 
@@ -728,7 +740,8 @@ def parse_actual(value, unit):  # noqa: ANN001, ANN201 - parse_number's signatur
     return parse_number(value, unit)
 
 
-def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document: Document) -> IndicatorRow:
+def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document: Document,
+              places: int) -> IndicatorRow:
     def field(name: str, reader, *args):
         try:
             return reader(row.get(name), *args)
@@ -750,6 +763,10 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         raise _RowProblem("weight", ValueProblem("分值不能为空"))
     if weight < 0:
         raise _RowProblem("weight", ValueProblem(f"分值不能为负数（{weight}）"))
+    if weight != round_half_up(weight, places):
+        # Scores are shown at `places`; a finer weight would let a rounded score exceed it.
+        raise _RowProblem("weight", ValueProblem(
+            f"分值 {plain_number(weight)} 的小数位多于方案规定的 {places} 位", f"分值写到 {places} 位小数"))
     if nature == "定性":
         target = None if is_blank(row.get("target")) else normalize_text(str(row.get("target")))
         actual = None if is_blank(row.get("actual")) else normalize_text(str(row.get("actual")))

@@ -1,6 +1,8 @@
 """Property-based fuzzing: thousands of formulas and YAML documents, none may end in a traceback.
 
-Every input must end in a located error or a result. Counts are printed at the end of the run
+Every input must end in a located error or a result, and every result must keep the invariants of
+tests/invariants.py (0 ≤ row score ≤ weight, total = sum of rounded rows, grade = band of the total,
+explain's total = score's, the same bytes when scored again). Counts are printed at the end of the run
 ("fuzz: … inputs tried, … located errors, … results, … tracebacks"); tracebacks must be 0.
 Hypothesis runs derandomized, so CI sees the same inputs each time and a failure reproduces.
 """
@@ -22,6 +24,7 @@ from engine.load import load_document, parse_document
 from engine.validate import bind_case
 
 from conftest import FUZZ, PROJECT_SCHEME, ZHANYI_PROJECTS, dump_yaml
+from invariants import assert_invariants
 
 EXAMPLES = 5_000
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
@@ -118,8 +121,7 @@ def run_document(raw: str | bytes) -> None:
         case, problems = bind_case(SCHEME, document)
         if problems:
             raise EngineError(problems)
-        engine.evaluate(SCHEME, case)
-        FUZZ["results"] += 1
+        result = engine.evaluate(SCHEME, case)
     except EngineError as error:
         # located in the case, or (for a formula that fails on its figures) in the scheme, with a line
         assert all(p.location.file and p.location.line for p in error.problems), error
@@ -127,6 +129,9 @@ def run_document(raw: str | bytes) -> None:
     except Exception:
         FUZZ["tracebacks"] += 1
         raise
+    else:
+        FUZZ["results"] += 1
+        assert_invariants(SCHEME, case, result)  # a result is a right one: bounds, sums, grade, explain, bytes
 
 
 @FUZZ_SETTINGS
