@@ -1,5 +1,8 @@
 """Authoring commands: validate, explain, test, diff, schema — exact output against golden files.
 
+The golden comparisons check layout only (the engine once wrote them). The figures that matter are
+asserted by hand beside each comparison, with the arithmetic in a comment, and every indicator of
+the cases they run is worked by hand in test_four_dimension.py and test_zhanyi_projects.py.
 Regenerate goldens on purpose with `python -m pytest tests/test_authoring.py --update-golden`
 and read the diff before committing.
 """

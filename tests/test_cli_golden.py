@@ -1,8 +1,12 @@
 """`engine score` output compared exactly with golden files.
 
-The golden files pin the layout people and tools read. Regenerate them on purpose with
+The golden comparisons check layout only: the columns, their order, the words and the places
+people and tools read. Regenerate them on purpose with
 `python -m pytest tests/test_cli_golden.py --update-golden`, then read the diff before committing.
-The scores inside them are asserted independently, by hand, in test_zhanyi_projects.py.
+Their figures are not trusted because they were once the engine's output: every 得分, subtotal,
+得分率 and total in a score golden is read back out of it and compared with the hand-worked
+figures (test_golden_figures_are_the_hand_worked_ones below, and the tests it names); every other
+number in them is the case's own figure, as written, or a rate asserted in those tests.
 """
 
 from __future__ import annotations
@@ -94,3 +98,47 @@ def test_strict_exits_1_when_a_check_fails(tmp_path, monkeypatch):
     result = invoke(monkeypatch, "score", SCHEME, str(case), "--strict")
     assert result.exit_code == 1
     assert "✗ 等级与总分相符：原表为“良”，按规则应为“优”" in result.stdout
+
+
+# The hand-worked figures of every score golden: 得分 column top to bottom, then the total.
+# 沾益 projects: the published tables (../shared/seeds/000_…): 执行率 10 of 10, three rows 30 of 30, 总分 100
+# (test_zhanyi_projects.py). 沾益 department: 10, 产出 50 / 4 rows = 12.50, 效益 30 / 4 = 7.50, 满意度 10
+# (test_department_zhanyi.py). 中方: test_four_dimension.EXPECTED, worked indicator by indicator.
+def _hand_worked() -> dict[str, tuple[list[str], str]]:
+    from test_four_dimension import EXPECTED as ZHONGFANG
+
+    figures = {f"score-{case.stem}.txt": (["10.00", "30.00", "30.00", "30.00"], "100.00") for case in ZHANYI_PROJECTS}
+    figures["score-zhanyi-department.txt"] = (["10.00"] + ["12.50"] * 4 + ["7.50"] * 4 + ["10.00"], "100.00")
+    figures["score-zhongfang-department.txt"] = (list(ZHONGFANG.values()), "93.72")
+    return figures
+
+
+def _read_scores(text: str) -> tuple[list[str], str, list[tuple[str, str, str]]]:
+    """The 得分 column of the indicator table, the total, and the subtotal lines (分值, 得分, 得分率)."""
+    tables = text.split("\n\n")
+    indicator_table = next(block for block in tables if block.startswith("一级指标"))
+    scores = [line.split()[-1] for line in indicator_table.splitlines()[2:]]
+    total = text.split("总分 ", 1)[1].split(" ", 1)[0]
+    subtotals = []
+    for block in tables:
+        if block.startswith("分项得分"):
+            subtotals = [tuple(line.split()[-3:]) for line in block.splitlines()[3:]]
+    return scores, total, subtotals
+
+
+@pytest.mark.parametrize("golden", sorted(_hand_worked()), ids=sorted(_hand_worked()))
+def test_golden_figures_are_the_hand_worked_ones(golden):
+    scores, total, subtotals = _read_scores((GOLDEN / golden).read_text(encoding="utf-8"))
+    expected_scores, expected_total = _hand_worked()[golden]
+    assert scores == expected_scores
+    assert total == expected_total
+    assert sum(Decimal(score) for score in scores) == Decimal(total)  # the total is the sum of the rounded rows
+    for weight, score, rate in subtotals:  # 得分率 = 得分 / 分值, to one place: 13.45 / 15 = 89.67 % → 89.7%
+        assert Decimal(rate.rstrip("%")) == (Decimal(score) / Decimal(weight) * 100).quantize(Decimal("0.1"), "ROUND_HALF_UP")
+
+
+def test_json_golden_figures_are_the_published_ones():
+    data = json.loads((GOLDEN / "score-startup-loan.json").read_text(encoding="utf-8"), parse_float=Decimal)
+    # the published 创业担保贷款 table: 执行率 10, three rows of 30, 总分 100, 优
+    assert [i["score"] for i in data["indicators"]] == [Decimal("10.00")] + [Decimal("30.00")] * 3
+    assert (data["total"], data["grade"]) == (Decimal("100.00"), "优")

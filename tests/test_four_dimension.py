@@ -73,6 +73,12 @@ def test_the_rates_behind_them(result):
     assert values["三公经费控制率"] == 0      # 0 / 0 by the scheme's if_zero=0
     assert values["三公经费变动率"] == 0
     assert values["在职人员控制率"] == 100
+    # the rates the score table prints in its 实际完成值 column
+    assert format(values["重点项目预算保障率"], "f") == "84.48"   # 140.00 / 165.72 = 84.4798… → 84.48
+    assert format(values["公用经费控制率"], "f") == "95.00"       # 28.50 / 30.00
+    assert format(values["政府采购完成率"], "f") == "95.00"       # 11.40 / 12.00
+    assert format(values["固定资产利用率"], "f") == "97.20"       # 48.60 / 50.00
+    assert format(values["预算执行完成率"], "f") == "100.00"      # 470.07 / 470.07
 
 
 def test_subtotals_total_and_grade(result):
