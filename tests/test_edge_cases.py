@@ -103,3 +103,24 @@ def test_edge_case(entry, tmp_path):
         for line in expect["explain"]:
             assert line in sheet, sheet
     assert_invariants(scheme, case, result)
+
+
+def test_check_on_a_blank_execution_rate_says_what_it_did_not_check(tmp_path, monkeypatch):
+    """`engine check` counts a check it could not run as not run, never as passed, and exits 0."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    text = (ROOT / "cases/zhanyi-2023/projects/fire-insurance.yaml").read_text(encoding="utf-8")
+    case = tmp_path / "blank-rate.yaml"
+    case.write_text(text.replace("execution: {weight: 10, rate: 100.00%, score: 10}",
+                                 "execution: {weight: 10, rate: ~, score: ~}"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(case)])
+    assert result.exit_code == 0
+    # 15 checks in the scheme: the rate and its score were left blank, so 2 not run and 13 passed
+    assert f"{case}：13 项通过，2 项未核对" in result.stdout
+    assert "  – 执行率与金额相符：原表执行率未填写，未核对" in result.stdout
+    assert "  – 预算执行率得分与原表一致：原表执行率得分未填写，未核对" in result.stdout
+    assert "全部通过" not in result.stdout
+    score = CliRunner().invoke(main, ["score", str(ROOT / "schemes/project-self-eval/2023.yaml"), str(case)])
+    assert "勾稽核对：13 项通过，2 项未核对" in score.stdout  # score and check agree
