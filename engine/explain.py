@@ -14,7 +14,7 @@ from typing import Any
 from .formula import Formula, trace
 from .model import CaseData, CompiledScheme, GroupResult, IndicatorResult, IndicatorRow, Leaf, Result
 from .quantities import NATURE_LABELS, fixed, plain_number, round_half_up
-from .rules import FLAG_LABELS, HUNDRED, RULE_LABELS
+from .rules import FLAG_LABELS, HUNDRED, RULE_LABELS, plain_words
 
 _SLOT_LABELS = {"actual": "实际完成值", "target": "指标值", "assessed": "评价人打分"}
 _SLOT_LABELS_BY_RULE = {
@@ -163,6 +163,10 @@ def _branch(indicator: IndicatorResult, rule: Any, places: int) -> list[str]:
         return [f"计分值 {b} < 满分值 {full} → {b} / {full} × {w} = {raw}"]
     if kind == "qualitative":
         band = branch.split(":", 1)[1]
+        words = plain_words(indicator.actual)
+        if words and words == plain_words(indicator.target) and not any(
+                words == known.name or words in known.aliases for known in rule.bands):
+            band = f"{band}（与指标值“{a}”写法相同，按方案 qualitative_as_target 计）"
         return [f"完成情况“{b}”属于 {band}，评价人打分 {show(indicator.source.reported_score if isinstance(indicator.source, IndicatorRow) else indicator.raw_score)}"]
     if kind == "tiered":
         tier = branch.split(":", 1)[1]
