@@ -8,6 +8,7 @@ replaced only when the caller says so (`--force`), and never when it is one of t
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -54,3 +55,43 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.exists() and b.exists() and a.samefile(b)
     except OSError:
         return False
+
+
+class InputFileError(EngineError):
+    kind = "load"
+
+
+def read_regular(path: str | Path, limit: int, what: str = "文件") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or a located refusal.
+
+    Only a regular file is opened: a FIFO would block for ever, a device (/dev/zero) never ends, and
+    neither is a document. The size is checked by `stat` before reading, and the read itself is capped,
+    so a file that grows (or lies about its size) cannot exhaust memory either."""
+    source = str(path)
+    try:
+        info = os.stat(source)
+    except FileNotFoundError:
+        raise InputFileError(Problem("文件不存在", Location(source), code="file-not-found")) from None
+    except OSError as exc:
+        raise InputFileError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputFileError(Problem(f"这是一个文件夹，不是{what}", Location(source), code="file-unreadable"))
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(Problem("这不是普通文件（可能是管道、设备或套接字），不能读取", Location(source),
+                                     code="not-regular-file"))
+    if info.st_size > limit:
+        raise InputFileError(Problem(f"文件过大（{info.st_size:,} 字节，上限 {limit:,} 字节）", Location(source),
+                                     code="file-too-large"))
+    try:
+        # O_NONBLOCK: should the path be swapped for a FIFO after the stat, opening it does not wait for a writer.
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise InputFileError(Problem("这不是普通文件（可能是管道、设备或套接字），不能读取", Location(source),
+                                             code="not-regular-file"))
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        raise InputFileError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
+    if len(data) > limit:
+        raise InputFileError(Problem(f"文件过大（超过 {limit:,} 字节）", Location(source), code="file-too-large"))
+    return data

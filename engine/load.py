@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import EngineError, Location, Path, Problem
+from .files import read_regular
 
 _PLAIN = "?"  # the tag our composer gives every scalar without an explicit one
 
@@ -88,13 +89,9 @@ def load_document(file: str | FsPath) -> Document:
     """Read and parse one YAML file; raise `LoadError` with a located message on failure."""
     source = str(file)
     try:
-        raw = FsPath(file).read_bytes()
-    except FileNotFoundError:
-        raise LoadError(Problem("文件不存在", Location(source), code="file-not-found")) from None
-    except IsADirectoryError:
-        raise LoadError(Problem("这是一个文件夹，不是 YAML 文件", Location(source), code="file-unreadable")) from None
-    except OSError as exc:
-        raise LoadError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
+        raw = read_regular(file, MAX_FILE_BYTES, "YAML 文件")
+    except EngineError as error:
+        raise LoadError(error.problems) from None
     return parse_document(raw, source)
 
 
