@@ -33,7 +33,7 @@ NARRATIVE = (
 _TABLE_FONT = "宋体"
 # The ten columns of the official grid on the 16 cm of an A4 page between the template's margins:
 # 一级 二级 三级 性质 指标值 单位 实际完成值 分值 得分 偏差原因 (the 项目资金 block shares the same grid).
-_COLUMN_CM = (1.4, 1.5, 2.4, 1.0, 1.4, 1.4, 1.5, 1.1, 1.5, 2.8)
+_COLUMN_CM = (1.4, 1.5, 2.4, 1.0, 1.4, 1.4, 1.5, 1.3, 1.5, 2.6)
 
 
 class TemplateError(EngineError):
