@@ -4,6 +4,9 @@ A project case is laid out as the official 项目支出绩效自评表 (项目�
 indicator rows, 总分, 等级) with the computed 执行率 and 得分 filled in; other cases as the indicator
 tree with subtotals. Failed cross-checks are printed beside the table, and the HTML page carries an
 inline SVG chart of score against weight for each 一级指标 or dimension. No network is needed to view it.
+
+Case text is never live in what is written (`safe_text`): a CSV cell a spreadsheet would run gets a
+leading apostrophe, an xlsx cell is always a string (never a formula), Markdown and HTML are escaped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from .model import CaseData, GroupResult, IndicatorResult, Result
 from .quantities import fixed, is_blank, parse_number, plain_number, ValueProblem
+from .safe_text import FORMULA_STARTS, clean, csv_cell, formula_like, markdown_cell
 
 _FUNDS_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried_over", "上年结转资金"),
                ("other", "其他资金"))
@@ -68,35 +72,41 @@ def _case_data(case: CaseData | None) -> dict[str, Any]:
 def render_markdown(result: Result, case: CaseData | None = None) -> str:
     places = result.places
 
-    def row(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+    def row(cells: list[str]) -> str:  # cells already Markdown: our own markup, or text through `md`
+        return "| " + " | ".join(cells) + " |"
 
-    lines = [f"# {_title(result)}", "", f"方案：{result.scheme['title']}（{result.scheme['id']} {result.scheme['fiscal_year']}）", ""]
+    md = markdown_cell  # every text from the case or the scheme: one line, no raw HTML, no cell break
+    scheme = result.scheme
+    lines = [f"# {md(_title(result))}", "", f"方案：{md(scheme['title'])}（{md(scheme['id'])} {md(scheme['fiscal_year'])}）", ""]
     lines.append(row(list(_INDICATOR_HEADERS)))
     lines.append(row(["---"] * 7 + ["---:", "---:"]))
-    lines.extend(row(cells) for cells in indicator_rows(result))
+    lines.extend(row([md(cell) for cell in cells]) for cells in indicator_rows(result))
     lines.append(row(["**总分**", "", "", "", "", "", "", f"**{fixed(result.max_total, places)}**", f"**{fixed(result.total, places)}**"]))
-    lines += ["", f"**等级：{result.grade}**", ""]
+    lines += ["", f"**等级：{md(result.grade)}**", ""]
     failed = [c for c in result.checks if c.status == "failed"]
     if failed:
         lines.append("## 勾稽核对不符")
         for check in failed:
-            lines.append(f"- {check.message}")
-            lines.extend(f"  - {detail}" for detail in check.details)
+            lines.append(f"- {md(check.message)}")
+            lines.extend(f"  - {md(detail)}" for detail in check.details)
     elif result.checks:
         lines.append(f"勾稽核对：{len(result.checks)} 项均无不符。")
     return "\n".join(lines) + "\n"
 
 
 def render_csv(result: Result, case: CaseData | None = None) -> str:
-    """Comma-separated, with a byte-order mark so that Excel opens the Chinese text correctly."""
+    """Comma-separated, with a byte-order mark so that Excel opens the Chinese text correctly.
+
+    Every cell passes through `csv_cell`: text a spreadsheet would run as a formula gets a leading
+    apostrophe; scores and figures (-5.00, 28.33) stay plain numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(list(_INDICATOR_HEADERS) + ["编号"])
     for indicator, cells in zip(result.indicators, indicator_rows(result)):
-        writer.writerow(cells + [indicator.id])
+        writer.writerow([csv_cell(cell) for cell in cells + [indicator.id]])
     writer.writerow(["总分", "", "", "", "", "", "", fixed(result.max_total, result.places), fixed(result.total, result.places), ""])
-    writer.writerow(["等级", result.grade] + [""] * 8)
+    writer.writerow(["等级", csv_cell(result.grade)] + [""] * 8)
     return "\ufeff" + buffer.getvalue()
 
 
@@ -183,6 +193,12 @@ def _rate(entry: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ HTML ------------------
 
+
+def _h(text: str) -> str:
+    """Text in HTML: markup escaped, control characters shown as marks (the page may be printed to a terminal)."""
+    return html.escape(clean(str(text)))
+
+
 _CSS = """
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
@@ -209,9 +225,9 @@ footer { margin-top: 4mm; color: #666; font-size: 8pt; }
 
 def render_html(result: Result, case: CaseData | None = None) -> str:
     places = result.places
-    body = [f"<h1>{html.escape(_title(result))}</h1>",
-            f'<p class="scheme">评价方案：{html.escape(result.scheme["title"])}（{html.escape(str(result.scheme["id"]))} '
-            f'{result.scheme["fiscal_year"]}）</p>', "<table>",
+    body = [f"<h1>{_h(_title(result))}</h1>",
+            f'<p class="scheme">评价方案：{_h(result.scheme["title"])}（{_h(str(result.scheme["id"]))} '
+            f'{_h(result.scheme["fiscal_year"])}）</p>', "<table>",
             "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in (11, 11, 15, 6, 9, 7, 9, 7, 8, 17)) + "</colgroup>"]
     for row in official_cells(result, case):
         cells = []
@@ -219,17 +235,17 @@ def render_html(result: Result, case: CaseData | None = None) -> str:
             tag = "th" if style == "h" else "td"
             attributes = (f' colspan="{colspan}"' if colspan > 1 else "") + (f' rowspan="{rowspan}"' if rowspan > 1 else "")
             attributes += f' class="{style}"' if style in ("n", "s", "t") else ""
-            cells.append(f"<{tag}{attributes}>{html.escape(text)}</{tag}>")
+            cells.append(f"<{tag}{attributes}>{_h(text)}</{tag}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     body.append("</table>")
     body.append(f'<p class="summary">总分 <strong id="total">{fixed(result.total, places)}</strong> / '
-                f'{fixed(result.max_total, places)}　等级 <strong id="grade">{html.escape(result.grade)}</strong></p>')
+                f'{fixed(result.max_total, places)}　等级 <strong id="grade">{_h(result.grade)}</strong></p>')
     failed = [c for c in result.checks if c.status == "failed"]
     if failed:
         body.append('<section class="checks"><h2>勾稽核对不符（原表所填与其自身数字不一致，得分按规则计算）</h2><ul>')
         for check in failed:
-            details = "".join(f"<br>　{html.escape(d)}" for d in check.details)
-            body.append(f"<li>{html.escape(check.message)}{details}</li>")
+            details = "".join(f"<br>　{_h(d)}" for d in check.details)
+            body.append(f"<li>{_h(check.message)}{details}</li>")
         body.append("</ul></section>")
     elif result.checks:
         body.append(f'<section class="checks" style="border-color:#3a7;background:#f3fbf6">'
@@ -238,14 +254,14 @@ def render_html(result: Result, case: CaseData | None = None) -> str:
     if subtotals:
         body.append("<h2 style=\"font-size:11pt\">分项得分</h2><table><tr><th>指标</th><th>分值</th><th>得分</th>"
                     "<th>得分率</th></tr>" + "".join(
-                        f'<tr><td style="padding-left:{2 + 5 * depth}mm">{html.escape(name)}</td><td class="n">{weight}</td>'
+                        f'<tr><td style="padding-left:{2 + 5 * depth}mm">{_h(name)}</td><td class="n">{weight}</td>'
                         f'<td class="s">{score}</td><td class="n">{share}</td></tr>'
                         for depth, name, weight, score, share in subtotals) + "</table>")
     body.append('<section class="chart"><h2>各部分得分与分值</h2>' + svg_chart(result) + "</section>")
-    body.append(f"<footer>由 budget-eval-engine 按方案文件 {html.escape(str(result.scheme.get('file', '')))} 计算；"
-                f"案例文件 {html.escape(str(result.case.get('file', '')))}。</footer>")
+    body.append(f"<footer>由 budget-eval-engine 按方案文件 {_h(str(result.scheme.get('file', '')))} 计算；"
+                f"案例文件 {_h(str(result.case.get('file', '')))}。</footer>")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(_title(result))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{_h(_title(result))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
@@ -284,7 +300,7 @@ def svg_chart(result: Result) -> str:
         y = gap + i * (bar_height + gap)
         full = float(weight / scale_max) * usable
         got = float(score / scale_max) * usable if weight else 0.0
-        out.append(f'<text x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">{html.escape(name)}</text>')
+        out.append(f'<text x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">{_h(name)}</text>')
         out.append(f'<rect x="{label_width}" y="{y}" width="{full:.1f}" height="{bar_height}" fill="#e6e6e6" stroke="#999"/>')
         out.append(f'<rect x="{label_width}" y="{y}" width="{got:.1f}" height="{bar_height}" fill="#2f7ebd"/>')
         out.append(f'<text x="{label_width + full + 6:.1f}" y="{y + bar_height - 4}">'
@@ -306,7 +322,7 @@ def render_xlsx(result: Result, case: CaseData | None = None) -> bytes:
     sheet.title = "自评表"
     thin = Side(style="thin", color="333333")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet.cell(1, 1).value = _title(result).split("：")[0]  # "2023年度项目支出绩效自评表", as the official title
+    xlsx_text(sheet.cell(1, 1), _title(result).split("：")[0])  # "2023年度项目支出绩效自评表", as the official title
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=10)
     sheet.cell(1, 1).font = Font(size=14, bold=True)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center")
@@ -318,7 +334,11 @@ def render_xlsx(result: Result, case: CaseData | None = None) -> bytes:
             while (row_number, column) in occupied:
                 column += 1
             target = sheet.cell(row_number, column)
-            target.value = _xlsx_value(text, style)
+            value = _xlsx_value(text, style)
+            if isinstance(value, str):
+                xlsx_text(target, value)
+            else:
+                target.value = value
             if isinstance(target.value, Decimal) and text.endswith("%"):
                 target.number_format = "0.00%"
             elif isinstance(target.value, Decimal):
@@ -342,24 +362,56 @@ def render_xlsx(result: Result, case: CaseData | None = None) -> bytes:
     failed = [check for check in result.checks if check.status == "failed"]
     if failed:  # beside the table, as the printed form has them; the full list is on the next sheet
         row_number += 1
-        sheet.cell(row_number, 1).value = "勾稽核对不符（原表所填与其自身数字不一致，得分按规则计算）"
+        sheet.cell(row_number, 1).value = "勾稽核对不符（原表所填与其自身数字不一致，得分按规则计算）"  # our own text
         sheet.cell(row_number, 1).font = Font(bold=True, color="AA2222")
         for text in [line for check in failed for line in (check.message, *check.details)]:
             row_number += 1
-            sheet.cell(row_number, 1).value = text
+            xlsx_text(sheet.cell(row_number, 1), text)
             sheet.merge_cells(start_row=row_number, start_column=1, end_row=row_number, end_column=10)
     for letter, width in zip("ABCDEFGHIJ", (12, 14, 22, 8, 10, 8, 11, 8, 9, 22)):
         sheet.column_dimensions[letter].width = width
     checks = workbook.create_sheet("勾稽核对")
     checks.append(["核对", "结果", "说明"])
     for check in result.checks:
-        checks.append([check.name, {"passed": "通过", "failed": "不符", "skipped": "未核对"}[check.status], check.message])
+        checks.append(xlsx_row(checks, [check.name, {"passed": "通过", "failed": "不符", "skipped": "未核对"}[check.status],
+                                        check.message]))
         for detail in check.details:
-            checks.append(["", "", detail])
+            checks.append(xlsx_row(checks, ["", "", detail]))
     checks.column_dimensions["A"].width, checks.column_dimensions["C"].width = 26, 90
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_text(cell: Any, text: str) -> None:
+    """Put text in an openpyxl cell as text, whatever it starts with.
+
+    openpyxl makes any string that starts with “=” a formula (and “#N/A” an error), and refuses the
+    control characters XML cannot hold; so the text is cleaned, its type forced back to a string, and
+    text a spreadsheet would read as a formula is marked quotePrefix — what typing a leading
+    apostrophe does in Excel — so that editing the cell does not turn it into one either. The
+    value is stored as the case wrote it, without an apostrophe (control characters as visible marks).
+    """
+    value = clean(text)
+    cell.value = value
+    if value:
+        cell.data_type = "s"
+        if formula_like(value) or value[0] in FORMULA_STARTS:
+            cell.quotePrefix = True
+
+
+def xlsx_row(sheet: Any, values: list[Any]) -> list[Any]:
+    """A row for `sheet.append` (also in write-only mode) with every string put in by `xlsx_text`."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        if isinstance(value, str) and value:
+            cell = WriteOnlyCell(sheet)
+            xlsx_text(cell, value)
+            value = cell
+        row.append(value)
+    return row
 
 
 def _xlsx_value(text: str, style: str) -> Any:
