@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .safe_text import printable
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -59,13 +61,14 @@ class Problem:
     code: str = "invalid"
 
     def __str__(self) -> str:
+        """One line for a terminal: the file name, path and message may quote the input, so controls show as marks."""
         text = f"{self.location}: "
         if self.path:
             text += f"{format_path(self.path)}："
         text += self.message
         if self.hint:
             text += f"（提示：{self.hint}）"
-        return text
+        return printable(text)
 
     def sort_key(self) -> tuple:
         loc = self.location

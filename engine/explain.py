@@ -15,6 +15,7 @@ from .formula import Formula, trace
 from .model import CaseData, CompiledScheme, GroupResult, IndicatorResult, IndicatorRow, Leaf, Result
 from .quantities import NATURE_LABELS, fixed, plain_number, round_half_up
 from .rules import FLAG_LABELS, HUNDRED, RULE_LABELS, plain_words
+from .safe_text import printable
 
 _SLOT_LABELS = {"actual": "实际完成值", "target": "指标值", "assessed": "评价人打分"}
 _SLOT_LABELS_BY_RULE = {
@@ -61,7 +62,8 @@ def explain(scheme: CompiledScheme, case: CaseData, result: Result, only: str | 
     if only is None:
         lines.extend(_subtotals(result.groups, places))
         lines.extend(_grade(scheme, result))
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # Each line quotes names and figures as the case wrote them: shown on one line, controls as marks.
+    return "\n".join(printable(line) for line in lines).rstrip("\n") + "\n"
 
 
 def known_indicators(result: Result) -> list[str]:

@@ -7,6 +7,7 @@ values: scores with exactly the scheme's places, figures as the case wrote them.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from .errors import EngineError
 from .model import CheckResult, GroupResult, IndicatorResult, Result
 from .quantities import fixed, plain_number
 from .rules import FLAG_LABELS
+from .safe_text import printable
 
 JSON_FORMAT_VERSION = 1
 _LEVEL_NAMES = "一二三四五六七八九"
@@ -111,7 +113,8 @@ def _encode(value: Any, indent: int, level: int) -> str:
         if not value:
             return "{}"
         pad, inner = " " * (indent * level), " " * (indent * (level + 1))
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, indent, level + 1)}" for k, v in value.items()]
+        items = [f"{inner}{_json_text(json.dumps(str(k), ensure_ascii=False))}: {_encode(v, indent, level + 1)}"
+                 for k, v in value.items()]
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, (list, tuple)):
         if not value:
@@ -120,7 +123,16 @@ def _encode(value: Any, indent: int, level: int) -> str:
             return "[" + ", ".join(_encode(v, indent, level) for v in value) + "]"
         pad, inner = " " * (indent * level), " " * (indent * (level + 1))
         return "[\n" + ",\n".join(inner + _encode(v, indent, level + 1) for v in value) + f"\n{pad}]"
-    return json.dumps(value, ensure_ascii=False)
+    return _json_text(json.dumps(value, ensure_ascii=False))
+
+
+# json.dumps escapes C0 controls but writes DEL, C1 controls, bidi controls and the line separators as they
+# are; written as \uXXXX instead, the JSON means the same text but can be printed to a terminal.
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _json_text(encoded: str) -> str:
+    return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", encoded)
 
 
 def render_json(result: Result) -> str:
@@ -149,14 +161,14 @@ def render_table(result: Result) -> str:
             for i, level in enumerate(levels)
         ]
         previous = tuple(levels)
-        rows.append(shown + [""] * (depth - len(levels)) + [
+        rows.append([printable(cell) for cell in shown + [""] * (depth - len(levels)) + [
             _DISPLAY_NATURE.get(indicator.nature or "", ""),
             _figure(_figure_value(indicator.target, indicator, places)),
             indicator.unit or "",
             _figure(_figure_value(indicator.actual, indicator, places)),
             plain_number(indicator.weight),
             fixed(indicator.score, places) + (" *" if indicator.not_applicable else "") + (" ※" if indicator.flags else ""),
-        ])
+        ]])
     case, scheme = result.case, result.scheme
     table_name = _TABLE_NAMES.get(case.get("kind"), "绩效自评表")
     title = f"{case.get('fiscal_year', '')} 年度{table_name}：{case.get('name', '')}"
@@ -168,6 +180,7 @@ def render_table(result: Result) -> str:
     owners = [f"{label}：{case[key]}" for key, label in (("department", "主管部门"), ("implementer", "实施单位")) if case.get(key)]
     if owners:
         lines.append("　".join(owners))
+    lines = [printable(line) for line in lines]  # case text on one line each: a name cannot start a line of its own
     lines.append("")
     lines.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
                           colalign=("left",) * (depth + 4) + ("right", "right")))
@@ -175,16 +188,17 @@ def render_table(result: Result) -> str:
     if subtotals:
         lines += ["", "分项得分", subtotals]
     lines.append("")
-    lines.append(f"总分 {fixed(result.total, places)} / {fixed(result.max_total, places)}　等级 {result.grade}")
+    footer = [f"总分 {fixed(result.total, places)} / {fixed(result.max_total, places)}　等级 {result.grade}"]
     flagged = [i for i in result.indicators if i.flags]
     if flagged:
-        lines.append("※ 提示：" + "；".join(
+        footer.append("※ 提示：" + "；".join(
             f"{i.name}（{'、'.join(FLAG_LABELS.get(flag, flag) for flag in i.flags)}）" for i in flagged))
     if any(i.not_applicable for i in result.indicators):
-        lines.append("* 不适用：" + "；".join(
+        footer.append("* 不适用：" + "；".join(
             f"{i.name}（{'按满分计' if i.not_applicable == 'full_marks' else '分值已分给同级指标'}）"
             for i in result.indicators if i.not_applicable))
-    lines.extend(f"注：{note}" for note in result.notes)
+    footer.extend(f"注：{note}" for note in result.notes)
+    lines.extend(printable(line) for line in footer)
     lines.append("")
     lines.extend(render_checks(result.checks))
     return "\n".join(lines) + "\n"
@@ -199,7 +213,7 @@ def render_subtotals(root: GroupResult, places: int) -> str:
             if isinstance(child, GroupResult) and not child.from_case:
                 share = f"{fixed(child.score / child.weight * 100, 1)}%" if child.weight else ""
                 label = ("　" * (depth - 1) + "└ " if depth else "") + child.name
-                rows.append([label, plain_number(child.weight), fixed(child.score, places), share])
+                rows.append([printable(label), plain_number(child.weight), fixed(child.score, places), share])
                 visit(child, depth + 1)
 
     visit(root, 0)
@@ -228,7 +242,7 @@ def render_checks(checks: tuple[CheckResult, ...]) -> list[str]:
         lines.append(f"  – 未核对（所需的原表数字未填写）：{'、'.join(check.name for check in skipped)}")
     else:
         lines.extend(f"  – {check.message}" for check in skipped)
-    return lines
+    return [printable(line) for line in lines]  # messages quote the case's names
 
 
 def _figure(value: Any) -> str:
@@ -256,7 +270,7 @@ def render_validation(checks: list) -> str:
     for check in checks:
         state = "无法读取" if check.unreadable else (f"{len(check.problems)} 个问题" if check.problems else "无问题")
         notes = "；".join(check.notes)
-        lines.append(f"{check.path}：{_KIND_NAMES[check.kind]}，{state}" + (f"（{notes}）" if notes else ""))
+        lines.append(printable(f"{check.path}：{_KIND_NAMES[check.kind]}，{state}" + (f"（{notes}）" if notes else "")))
     bad = sum(1 for check in checks if check.problems)
     problems = sum(len(check.problems) for check in checks)
     lines.append(f"共 {len(checks)} 个文件，{len(checks) - bad} 个无问题" + (f"，{bad} 个共有 {problems} 个问题" if bad else ""))
@@ -278,11 +292,11 @@ def render_check_results(checked: list) -> str:
     lines = []
     for item in checked:
         if item.result is None:
-            lines.append(f"{item.label}：无法核对")
+            lines.append(printable(f"{item.label}：无法核对"))
             lines.extend(f"  ! {problem}" for problem in item.problems)
             continue
         summary, *details = render_checks(item.result.checks) or ["勾稽核对：没有可核对的项目"]
-        lines.append(f"{item.label}：{summary.removeprefix('勾稽核对：')}")
+        lines.append(printable(f"{item.label}：{summary.removeprefix('勾稽核对：')}"))
         lines.extend(details)
     bad = sum(1 for item in checked if item.failed)
     unreadable = sum(1 for item in checked if item.result is None)
