@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import EngineError, Location, Problem
+from .export import xlsx_row
 from .files import OutputError, _same_file
 from .quantities import round_half_up
+from .safe_text import csv_cell
 
 CASE_SUFFIXES = (".yaml", ".yml")
 LINES_SUFFIXES = (".jsonl",)
@@ -271,7 +273,7 @@ class CsvWriter:
         self.writer.writerow(_CSV_HEADER)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.writer.writerow(_csv_row(record))
+        self.writer.writerow([csv_cell(cell) for cell in _csv_row(record)])
 
     def finish(self, summary: Summary) -> None:
         self.file.commit()
@@ -304,12 +306,12 @@ class XlsxWriter:
         row = _csv_row(record)
         for i in (3, 4):
             row[i] = Decimal(row[i]) if row[i] else None
-        self.sheet.append(row)
+        self.sheet.append(xlsx_row(self.sheet, row))
 
     def finish(self, summary: Summary) -> None:
         sheet = self.workbook.create_sheet("汇总")
         for line in summary.render().splitlines():
-            sheet.append([line])
+            sheet.append(xlsx_row(sheet, [line]))
         file = _ResultsFile(self.target, binary=True)
         try:
             self.workbook.save(file.stream)
