@@ -45,6 +45,11 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 50_000  # ten times the largest real case or scheme; bounds alias expansion
 MAX_DEPTH = 100
+MAX_SCALAR_CHARS = 100_000  # one value's text: a hundred times the longest 说明 a real table holds
+# A number no figure, weight or setting comes near; past it the text is refused at once rather than
+# carried as a Decimal that any arithmetic would overflow (1e999999999) or a 5,000-digit integer.
+MAX_NUMBER_DIGITS = 100
+MAX_NUMBER_EXPONENT = 100
 
 _TAG = "tag:yaml.org,2002:"
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -97,8 +102,12 @@ def load_document(file: str | FsPath) -> Document:
 
 def parse_document(raw: bytes | str, source: str = "<输入>") -> Document:
     text = raw if isinstance(raw, str) else _decode(raw, source)
-    _refuse_deep_flow(text, source)
+    # The C parser and composer have no limits of their own: a document too big, too deep or with too
+    # long a line is refused from its text, in C-speed passes, before they see it.
     _refuse_too_many_nodes(text, source)
+    _refuse_deep_flow(text, source)
+    _refuse_long_lines(text, source)
+    _refuse_deep_blocks(text, source)
     try:
         root = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
@@ -147,18 +156,91 @@ _BRACKETS_ONLY = re.compile(r"[^\[\]{}]+")
 _INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 
 
-_NODE_MARKS = re.compile(r":(?=[ \t\n])|^[ \t]*- |,", re.M)
+# Every node of a document is written with one of these: a key (a colon before a space or line end), a
+# block item or explicit key (a dash or question mark before a space, anywhere on the line: `- - - x`), an
+# explicit value, or a flow item (a comma). Counting them with str.count costs milliseconds for 5 MB;
+# marks inside quoted text count too, which only makes the estimate larger.
+_NODE_MARKS = (": ", ":\n", ":\t", "- ", "-\n", "-\t", "? ", "?\n", "?\t", ",")
 
 
 def _refuse_too_many_nodes(text: str, source: str) -> None:
-    """Refuse a document of more nodes than any case or scheme has before the C composer builds them all:
-    every key (a colon before a space), block item and flow item makes at least one node."""
+    """Refuse a document of more nodes than any case or scheme has before the C composer builds them all."""
     if len(text) < MAX_NODES:
         return
-    marks = sum(1 for _ in _NODE_MARKS.finditer(text))
+    marks = sum(text.count(mark) for mark in _NODE_MARKS)
     if marks > MAX_NODES:
         raise LoadError(Problem(f"YAML 的项目过多（约 {marks:,} 项，上限 {MAX_NODES:,} 项）", Location(source, 1, 1),
                                 hint="真实的方案或案例不会有这么多项；请检查文件来源", code="yaml-too-many-nodes"))
+
+
+def _refuse_long_lines(text: str, source: str) -> None:
+    """A line longer than any scalar may be: one huge plain or quoted value (or a document of one line)."""
+    if len(text) <= MAX_SCALAR_CHARS:
+        return
+    found = _LONG_LINE.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise LoadError(Problem(
+            f"第 {line} 行过长（超过 {MAX_SCALAR_CHARS:,} 个字符）", Location(source, line, 1),
+            hint=f"方案或案例中的一项文字最多 {MAX_SCALAR_CHARS:,} 个字符；请检查文件来源", code="yaml-too-long"))
+
+
+_LONG_LINE = re.compile(r"^[^\n]{%d}" % (MAX_SCALAR_CHARS + 1), re.M)
+# Possessive (*+, ++): a failed match does not give the spaces back one by one and try again.
+_INDENT = re.compile(r"^ ++(?=[^ \n#])", re.M)
+_CHAIN = re.compile(r"^ *+((?:[-?:](?:[ \t]++|$))++)", re.M)
+_MARKER = re.compile(r"[-?:](?:[ \t]+|$)")
+_KEY = re.compile(r":(?:[ \t]|$)")
+_NODE_LINE = re.compile(r"^( *+)(?=[-?:](?:[ \t]|$)|[^\n#]*?:(?:[ \t]|$))", re.M)
+_BLOCK_SCALAR = re.compile(r"(?:^|[ \t])[|>][-+0-9]*[ \t]*(?:#.*)?$")
+
+
+def _refuse_deep_blocks(text: str, source: str) -> None:
+    """Refuse block nesting deeper than MAX_DEPTH before the C composer recurses into it (it has no limit
+    and crashes the process a few tens of thousands of levels down).
+
+    Each level of block nesting needs a column of its own (a sequence may share its key's column once):
+    indentation, or one more `- ` / `? ` / `key: ` on the same line. A document whose deepest indentation
+    and longest run of `- ` on one line cannot reach MAX_DEPTH is passed at once; any other is walked line
+    by line, keeping the open nodes' columns on a stack.
+    """
+    deepest = max((len(indent) for indent in _INDENT.findall(text)), default=0)
+    chain = max((len(markers) for markers in _CHAIN.findall(text)), default=0)
+    if 2 * (deepest + chain + 2) <= MAX_DEPTH:
+        return
+    open_nodes: list[tuple[int, bool, int]] = []  # (column, is a key, depth)
+    block_scalar_owner = -1  # inside a block scalar (| or >): the column of the node that owns it
+    # Only lines that open a node matter, and each holds a mark _refuse_too_many_nodes counted: at most
+    # MAX_NODES of them, however many lines the text has.
+    for found in _NODE_LINE.finditer(text):
+        start = found.start()
+        end = text.find("\n", start)
+        line = text[start:end if end >= 0 else len(text)]
+        indent = len(found.group(1))
+        if block_scalar_owner >= 0:
+            if indent > block_scalar_owner:
+                continue
+            block_scalar_owner = -1
+        column, nodes = indent, []
+        for marker in _MARKER.finditer(line, indent):
+            if marker.start() != column:
+                break
+            nodes.append((column, False))
+            column = marker.end()
+        if _KEY.search(line, column) and line[column:column + 1] not in ("[", "{", "#"):
+            nodes.append((column, True))
+        for column, is_key in nodes:
+            while open_nodes and (open_nodes[-1][0] > column or (
+                    open_nodes[-1][0] == column and not (open_nodes[-1][1] and not is_key))):
+                open_nodes.pop()
+            depth = open_nodes[-1][2] + 1 if open_nodes else 1
+            if depth > MAX_DEPTH:
+                number = text.count("\n", 0, start) + 1
+                raise LoadError(Problem(f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）", Location(source, number, column + 1),
+                                        hint="真实的方案或案例不会嵌套这么多层；请检查文件来源", code="yaml-too-deep"))
+            open_nodes.append((column, is_key, depth))
+        if nodes and _BLOCK_SCALAR.search(line):
+            block_scalar_owner = nodes[-1][0]
 
 
 def _refuse_deep_flow(text: str, source: str) -> None:
@@ -208,6 +290,8 @@ class _Builder:
         self.problems: list[Problem] = []
         self.node_count = 0
         self.merged: dict[int, list] = {}  # merge results by node, so `<<: [*a, *a]` chains don't recompute
+        self.open: set[int] = set()  # the nodes being built, outermost to here: an alias to one is a cycle
+        self.merging: set[int] = set()  # the mappings whose merge keys are being resolved
 
     def build(self, node: yaml.Node, path: Path = (), depth: int = 0) -> Any:
         self.node_count += 1
@@ -218,11 +302,27 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise LoadError(Problem(f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）", self._location(node), path, code="yaml-too-deep"))
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        kind = "map" if isinstance(node, yaml.MappingNode) else "seq"
+        if node.tag != _TAG + kind:
+            self.problems.append(Problem(
+                f"不支持的 YAML 标签 {_shown(node.tag)}（{'映射' if kind == 'map' else '列表'}不写标签）",
+                self._location(node), path, hint="删去标签；方案和案例只用 YAML 本身的映射、列表、文字和数字",
+                code="bad-tag"))
+            return None
+        if id(node) in self.open:
+            self.problems.append(Problem(
+                "别名（*）引用了包含它自己的映射或列表，展开后没有尽头", self._location(node), path,
+                hint="别名只能引用写在别处、已经写完的内容", code="yaml-recursive-alias"))
+            return None
+        self.open.add(id(node))
+        try:
+            if kind == "map":
+                return self._mapping(node, path, depth)
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalar(node, path)
+        finally:
+            self.open.discard(id(node))
 
     def _location(self, node: yaml.Node) -> Location:
         return Location(self.source, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -230,7 +330,7 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         result: dict = {}
         seen: dict[Any, yaml.Node] = {}
-        for key_node, value_node in self._merged_pairs(node):
+        for key_node, value_node in self._merged_pairs(node, path):
             key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or isinstance(key, (list, dict)):
                 self.problems.append(Problem("键必须是文字", self._location(key_node), path, code="bad-key"))
@@ -250,27 +350,38 @@ class _Builder:
             result[key] = self.build(value_node, path + (key,), depth + 1)
         return result
 
-    def _merged_pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    def _merged_pairs(self, node: yaml.MappingNode, path: Path = ()) -> list[tuple[yaml.Node, yaml.Node]]:
         """Resolve `<<: *anchor` merge keys; explicit keys win over merged ones."""
         pairs = node.value
         if not any(_is_merge_key(key) for key, _ in pairs):
             return pairs
         if id(node) in self.merged:
             return self.merged[id(node)]
+        if id(node) in self.merging:  # `&a {<<: *a}`: the mapping merges itself
+            self.problems.append(Problem(
+                "合并键 << 引用了包含它自己的映射，合并没有尽头", self._location(node), path,
+                hint="<< 只能引用写在别处、已经写完的映射", code="bad-merge"))
+            return [pair for pair in pairs if not _is_merge_key(pair[0])]
+        self.merging.add(id(node))
         explicit, merged = [], []
-        for key_node, value_node in pairs:
-            if _is_merge_key(key_node):
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for source_node in sources:
-                    if isinstance(source_node, yaml.MappingNode):
-                        merged.extend(self._merged_pairs(source_node))
-                        if len(merged) > MAX_NODES:
-                            raise LoadError(Problem(f"合并键 << 展开过大（超过 {MAX_NODES:,} 项）",
-                                                    self._location(node), code="yaml-too-large"))
-                    else:
-                        self.problems.append(Problem("合并键 << 只能引用映射", self._location(source_node), code="bad-merge"))
-            else:
-                explicit.append((key_node, value_node))
+        try:
+            for key_node, value_node in pairs:
+                if _is_merge_key(key_node):
+                    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    for source_node in sources:
+                        if isinstance(source_node, yaml.MappingNode):
+                            merged.extend(self._merged_pairs(source_node, path))
+                            if len(merged) > MAX_NODES:
+                                raise LoadError(Problem(f"合并键 << 展开过大（超过 {MAX_NODES:,} 项）",
+                                                        self._location(node), code="yaml-too-large"))
+                        else:
+                            self.problems.append(Problem(
+                                f"合并键 << 只能引用映射，实际为{_kind_of(source_node)}", self._location(source_node), path,
+                                code="bad-merge"))
+                else:
+                    explicit.append((key_node, value_node))
+        finally:
+            self.merging.discard(id(node))
         taken = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
         kept = []
         for key_node, value_node in merged:  # the first merged source that names a key wins
@@ -284,6 +395,11 @@ class _Builder:
         if not isinstance(node, yaml.ScalarNode):
             return None
         tag, text = node.tag, node.value
+        if len(text) > MAX_SCALAR_CHARS:  # a block scalar of many lines: each was short enough on its own
+            self.problems.append(Problem(
+                f"文字过长（{len(text):,} 个字符，上限 {MAX_SCALAR_CHARS:,}）", self._location(node), path,
+                hint="请检查文件来源", code="yaml-too-long"))
+            return None
         if tag == _PLAIN:
             return text if node.style else self._plain(node, path)
         if tag == _TAG + "str":
@@ -293,7 +409,8 @@ class _Builder:
         if tag == _TAG + "timestamp":
             return text
         self.problems.append(Problem(
-            f"不支持的 YAML 标签 {tag}", self._location(node), path, code="bad-tag"))
+            f"不支持的 YAML 标签 {_shown(tag)}", self._location(node), path,
+            hint="删去标签；方案和案例只用 YAML 本身的映射、列表、文字和数字", code="bad-tag"))
         return None
 
     def _plain(self, node: yaml.ScalarNode, path: Path) -> Any:
@@ -306,15 +423,43 @@ class _Builder:
         if text in _FALSE:
             return False
         if text[0] in _NUMBER_START:
-            if _INTEGER.match(text):
-                return int(text.replace("_", ""))
-            if _DECIMAL.match(text):
-                return Decimal(text.replace("_", ""))
+            if _INTEGER.match(text) or _DECIMAL.match(text):
+                return self._number(node, path, text.replace("_", ""))
             if _NOT_FINITE.match(text):
                 self.problems.append(Problem(
                     f"不接受无穷大或非数值（{text}）", self._location(node), path, code="not-finite"))
                 return None
         return text
+
+    def _number(self, node: yaml.ScalarNode, path: Path, text: str) -> int | Decimal | None:
+        """An int or an exact Decimal, if within what any figure or setting could be; else a located problem."""
+        mantissa, _, exponent = text.lower().partition("e")
+        digits = sum(ch.isdigit() for ch in mantissa)
+        if digits > MAX_NUMBER_DIGITS:
+            return self._out_of_range(node, path, f"数字过长（{digits:,} 位）")
+        number = Decimal(text) if len(exponent.lstrip("+-")) <= 6 else None
+        if number is None or (number and abs(number.adjusted()) > MAX_NUMBER_EXPONENT):
+            return self._out_of_range(node, path, f"数字超出范围（{text}）")
+        if not exponent and "." not in mantissa:
+            return int(text)
+        return number
+
+    def _out_of_range(self, node: yaml.ScalarNode, path: Path, message: str) -> None:
+        self.problems.append(Problem(
+            message, self._location(node), path,
+            hint=f"YAML 把它读作数字；数字最多 {MAX_NUMBER_DIGITS} 位、绝对值在 1e±{MAX_NUMBER_EXPONENT} 之内；"
+                 "本意是文字的请加引号", code="number-out-of-range"))
+        return None
+
+
+def _shown(tag: str) -> str:
+    """A tag as it is written: tag:yaml.org,2002:python/object -> !!python/object."""
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _kind_of(node: yaml.Node) -> str:
+    return "列表" if isinstance(node, yaml.SequenceNode) else "映射" if isinstance(node, yaml.MappingNode) else \
+        f"“{node.value}”"
 
 
 def _is_merge_key(node: yaml.Node) -> bool:
