@@ -6,13 +6,16 @@ values are put in dependency order and cycles among them are refused. Nothing he
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import graphlib
 from decimal import Decimal
 from typing import Any
 
 from .errors import Path, Problem, SchemeError
-from .formula import DECIMAL_CONTEXT, Formula, FormulaError, compile_formula, suggest
+from .formula import (
+    DECIMAL_CONTEXT, FORMULA_FAILURES, Formula, FormulaError, NotApplicable, compile_formula, failure_reason, suggest,
+)
 from .load import Document
 from .model import (
     Check, CompiledScheme, DerivedValue, GradeBand, Group, InputSpec, Leaf, QualitativeBand, RowTemplate, TableSpec,
@@ -22,13 +25,18 @@ from .rules import (
     RULE_KINDS, Assessor, AtLeast, AtMost, Checklist, Deduction, Equal, FormulaRule, Proportional, Qualitative, Tier,
     OverCut, Tiered, compile_row_scorer, plain_words,
 )
-from .quantities import NatureWords, ValueProblem, plain_number
+from .quantities import NatureWords, ValueProblem, plain_number, within_range
 
 NATURES = ("≥", "≤", "=", "定性")
 DEFAULT_RATE_PLACES = 2  # domain.md: rates to 2 places, judged as shown  # every nature a row can carry: each is scored or refused on purpose
-from .validate import as_decimal
+from .validate import as_decimal, describe_value
 
 DEFAULT_PLACES = 2
+ZERO, HUNDRED = Decimal(0), Decimal(100)
+
+
+def _is_places(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 12
 DEFAULT_OVER_COMPLETION = Decimal(130)
 # A compare allows a cent of rounding; 结转结余率 0 is questioned once 执行率 is 5 points or more below 100 %.
 DEFAULT_TOLERANCE = {"compare": Decimal("0.01"), "carryover_vs_execution": Decimal(5)}
@@ -57,7 +65,9 @@ class _Compiler:
         self.data = document.data
         self.problems: list[Problem] = []
         self.lenient = lenient
-        self.rate_places = int(self.data.get("rate_places", DEFAULT_RATE_PLACES)) if isinstance(self.data, dict) else 2
+        rate_places = self.data.get("rate_places", DEFAULT_RATE_PLACES) if isinstance(self.data, dict) else None
+        # Out of 0–6 or not a whole number is the shape check's to report; compiling goes on with the default.
+        self.rate_places = rate_places if _is_places(rate_places) else DEFAULT_RATE_PLACES
 
     def guarded(self, build, *args):
         """build(*args); in lenient mode a part too malformed to build (already reported) is skipped."""
@@ -71,11 +81,22 @@ class _Compiler:
     def formula(self, path: Path, names: set[str] | frozenset[str]) -> Formula | None:
         source = self.data_at(path)
         try:
-            return compile_formula(source, names)
+            formula = compile_formula(source, names)
         except FormulaError as exc:
             where = f"（公式第 {exc.offset + 1} 个字符处）" if isinstance(source, str) and len(source) > 1 else ""
             self.problems.append(self.document.problem(path, f"{exc.message}{where}", exc.hint, exc.code))
             return None
+        return dataclasses.replace(formula, location=self.document.locate(path), path=path)
+
+    def number(self, value: Any, path: Path, fallback: Decimal = Decimal(1)) -> Decimal:
+        """A number of the scheme (a weight, an edge, a setting) as an exact Decimal; one that is not a
+        number, or beyond what a table could hold, is a located problem (and `fallback` lets compiling go on
+        to find the others)."""
+        try:
+            return as_decimal(value)
+        except ValueProblem as exc:
+            self.problems.append(self.document.problem(path, exc.message, exc.hint, "bad-number"))
+            return fallback
 
     def data_at(self, path: Path) -> Any:
         value = self.data
@@ -86,9 +107,10 @@ class _Compiler:
     def run(self) -> CompiledScheme:
         data = self.data
         places = (data.get("rounding") or {}).get("places", DEFAULT_PLACES)
-        max_total = as_decimal(data.get("max_total", 100))
+        max_total = self.number(data.get("max_total", 100), ("max_total",), Decimal(100))
         grades = tuple(sorted(
-            (GradeBand(g["name"], as_decimal(g["min"])) for g in data["grades"]), key=lambda g: g.min, reverse=True))
+            (GradeBand(g["name"], self.number(g["min"], ("grades", i, "min"), ZERO)) for i, g in enumerate(data["grades"])),
+            key=lambda g: g.min, reverse=True))
         inputs = self.inputs()
         tables = self.tables()
         columns = frozenset(table.column_name(c) for table in tables.values() for c in table.columns)
@@ -100,7 +122,7 @@ class _Compiler:
         quantitative = data.get("quantitative_default", "≥")
         self.natures = NatureWords.of(data.get("natures"), None if quantitative == "refuse" else quantitative)
         over = data.get("over_completion")
-        self.over_completion = as_decimal(over) if over is not None else DEFAULT_OVER_COMPLETION
+        self.over_completion = self.number(over, ("over_completion",)) if over is not None else DEFAULT_OVER_COMPLETION
         children = self.nodes(data["indicators"], ("indicators",), (), scope)
         has_rows = any(isinstance(n, RowTemplate) for n in children) or any(
             isinstance(n, Group) and n.weight is None for n in children)
@@ -171,11 +193,13 @@ class _Compiler:
         declared = self.data.get("qualitative_bands")
         if not declared:
             return NATIONAL_BANDS
-        return tuple(
-            QualitativeBand(b["name"], tuple(plain_words(a) for a in b.get("aliases", ())), as_decimal(b["min"]),
-                            as_decimal(b["max"]),
-                            as_decimal(b["max"]) == 100)
-            for b in declared)
+        bands = []
+        for i, b in enumerate(declared):
+            low = self.number(b["min"], ("qualitative_bands", i, "min"), ZERO)
+            high = self.number(b["max"], ("qualitative_bands", i, "max"), HUNDRED)
+            bands.append(QualitativeBand(b["name"], tuple(plain_words(a) for a in b.get("aliases", ())), low, high,
+                                         high == 100))
+        return tuple(bands)
 
     def qualitative_as_target(self) -> str | None:
         """The band a 定性 result written exactly as its 指标值 reaches: the scheme's choice, else the top band."""
@@ -192,7 +216,7 @@ class _Compiler:
 
     def make_rule(self, kind: str, options: dict[str, Any], path: Path = ()) -> Any:
         over = options.get("over_completion")
-        over_completion = as_decimal(over) if over is not None else self.over_completion
+        over_completion = self.number(over, path + ("over_completion",)) if over is not None else self.over_completion
         cut = self.over_cut(options, path)
         if kind == "at_least":
             return AtLeast(over_completion, options.get("zero_target", self.data.get("zero_target", "full")), cut)
@@ -205,20 +229,27 @@ class _Compiler:
         if kind == "proportional":
             return Proportional()
         if kind == "tiered":
-            tiers = tuple(Tier(as_decimal(t["max"] if "max" in t else t["min"]) if ("max" in t or "min" in t) else None,
-                               as_decimal(t["share"])) for t in options["tiers"])
+            tiers = tuple(
+                Tier(self.number(t["max" if "max" in t else "min"], path + ("tiers", i, "max" if "max" in t else "min"))
+                     if ("max" in t or "min" in t) else None,
+                     self.number(t["share"], path + ("tiers", i, "share")))
+                for i, t in enumerate(options["tiers"]))
             return Tiered(tiers, lower_better=any("max" in t for t in options["tiers"]))
         if kind == "deduction":
             deduct, share = self.constant_of_weight(path + ("deduct",), options)
-            return Deduction(options.get("direction", "over"), as_decimal(options.get("per", 1)), deduct,
+            per = self.number(options.get("per", 1), path + ("per",))
+            if per <= 0:
+                self.problems.append(self.document.problem(
+                    path + ("per",), f"per（每扣一档的幅度）应为正数，实际为 {plain_number(per)}", code="bad-number"))
+            return Deduction(options.get("direction", "over"), per, deduct,
                              options.get("partial", "proportional"), share)
         if kind == "checklist":
             per_item = options.get("per_item")
             return Checklist(tuple(options["items"]), options.get("mode", "share"),
-                             as_decimal(per_item) if per_item is not None else None)
+                             self.number(per_item, path + ("per_item",)) if per_item is not None else None)
         if kind == "assessor":
             low, high = options.get("bounds", (0, 100))
-            return Assessor(as_decimal(low), as_decimal(high))
+            return Assessor(self.number(low, path + ("bounds", 0), ZERO), self.number(high, path + ("bounds", 1), HUNDRED))
         return FormulaRule()
 
     def over_cut(self, options: dict[str, Any], path: Path) -> OverCut | None:
@@ -226,7 +257,9 @@ class _Compiler:
         declared = options.get("over_completion_deduction", self.data.get("over_completion_deduction"))
         if not isinstance(declared, dict):
             return None
-        cut = OverCut(as_decimal(declared["from"]), as_decimal(declared.get("per", 10)), as_decimal(declared["share"]))
+        where = path + ("over_completion_deduction",) if "over_completion_deduction" in options else ("over_completion_deduction",)
+        cut = OverCut(self.number(declared["from"], where + ("from",)), self.number(declared.get("per", 10), where + ("per",)),
+                      self.number(declared["share"], where + ("share",)))
         if cut.start < 100 or cut.per <= 0 or cut.share <= 0:
             where = path + ("over_completion_deduction",) if "over_completion_deduction" in options else ("over_completion_deduction",)
             self.problems.append(self.document.problem(
@@ -243,11 +276,22 @@ class _Compiler:
         formula = self.formula(path, frozenset(LEAF_NAMES))
         if formula is None:
             return Decimal(1), None
-        weight = as_decimal(options["weight"])
+        weight = self.number(options["weight"], path[:-1] + ("weight",))
         with decimal.localcontext(DECIMAL_CONTEXT):
-            value = formula.evaluate({"weight": weight, "分值": weight})
-            if not isinstance(value, Decimal) or value <= 0:
-                self.problems.append(self.document.problem(path, f"每档扣分应为正数，实际为 {value}"))
+            try:
+                value = formula.evaluate({"weight": weight, "分值": weight})
+            except NotApplicable:
+                value = "na"
+            except FORMULA_FAILURES as exc:
+                self.problems.append(self.document.problem(
+                    path, f"每档扣分的公式“{formula.source}”以分值 {plain_number(weight)} 计算出错：{failure_reason(exc)}",
+                    code="formula-failed"))
+                return Decimal(1), None
+            if isinstance(value, bool) or not isinstance(value, Decimal) or not within_range(value) or value <= 0:
+                shown = describe_value(value) if not isinstance(value, Decimal) else f" {value:.6E}" \
+                    if not within_range(value) else f" {plain_number(value)}"
+                self.problems.append(self.document.problem(
+                    path, f"每档扣分应为正数（不超过 16 位整数），实际为{shown}", code="bad-number"))
                 return Decimal(1), None
             share = value / weight if formula.names and weight else None
         return value, share
@@ -284,11 +328,12 @@ class _Compiler:
                 by_nature[nature] = self.make_rule(options["rule"], options, path + ("by_nature", nature))
             total = node.get("weight_total")
             weight = node.get("weight", "from_row")
-            split = {level: as_decimal(w) for level, w in weight["split"].items()} if isinstance(weight, dict) else None
+            split = {level: self.number(w, path + ("weight", "split", level)) for level, w in weight["split"].items()} \
+                if isinstance(weight, dict) else None
             return RowTemplate(node["id"], node["name"], parents, parse_source_path(node["rows"]), by_nature,
-                               location, as_decimal(total) if total is not None else None,
+                               location, self.number(total, path + ("weight_total",)) if total is not None else None,
                                compile_row_scorer(by_nature), split, refused,
-                               {level: as_decimal(w) for level, w in node["level1_shares"].items()}
+                               {level: self.number(w, path + ("level1_shares", level)) for level, w in node["level1_shares"].items()}
                                if node.get("level1_shares") else None, self.natures)
         kind = node.get("rule") or "formula"
         rule = self.make_rule(kind, node, path)
@@ -302,7 +347,7 @@ class _Compiler:
                     params[slot] = formula
         measured = params.get("actual")
         unit = self.units.get(measured.names[0]) if measured is not None and len(measured.names) == 1 else None
-        return Leaf(node["id"], node["name"], parents, as_decimal(node["weight"]), rule, params,
+        return Leaf(node["id"], node["name"], parents, self.number(node["weight"], path + ("weight",)), rule, params,
                     node.get("not_applicable"), location, node.get("description", ""), unit)
 
     def checks(self, names: set[str], tables: dict[str, TableSpec]) -> tuple[Check, ...]:
@@ -326,7 +371,8 @@ class _Compiler:
                 if formula is not None:
                     formulas[key] = formula
         kind = spec.get("builtin") or ("assert" if "assert" in spec else "compare")
-        tolerance = as_decimal(spec.get("tolerance", DEFAULT_TOLERANCE.get(kind, DEFAULT_TOLERANCE["compare"])))
+        tolerance = self.number(spec.get("tolerance", DEFAULT_TOLERANCE.get(kind, DEFAULT_TOLERANCE["compare"])),
+                                path + ("tolerance",), ZERO)
         return Check(spec["id"], spec["name"], kind, formulas, tolerance, spec.get("message"),
                      self.document.locate(path), table)
 

@@ -11,19 +11,19 @@ import decimal
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
-import simpleeval
 
 from .errors import CaseError, Location, Problem
-from .formula import DECIMAL_CONTEXT, Formula, NotApplicable
+from .formula import DECIMAL_CONTEXT, FORMULA_FAILURES, Formula, NotApplicable, failure_reason
 from .model import (
     CaseData, Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, IndicatorRow, Leaf, Result,
     RowTemplate,
 )
-from .quantities import PERCENT, fixed, normalize_text, plain_number, round_half_up
+from .quantities import PERCENT, fixed, normalize_text, plain_number, round_half_up, within_range
 from .rules import NO_FLAGS, Outcome, RuleError
 
 ZERO = Decimal(0)
-_FORMULA_FAILURES = (ArithmeticError, TypeError, ValueError, simpleeval.InvalidExpression, RecursionError, MemoryError)
+_FORMULA_FAILURES = FORMULA_FAILURES
+_failure_reason = failure_reason
 _SHORTFALL_BRANCHES = {"not_met", "linear", "linear_zero", "zero_target_missed"}
 _NO_REASON = {"", "无", "无偏差", "没有", "不适用"}
 _NO_WEIGHTS: dict[str, Decimal] = {}
@@ -135,17 +135,25 @@ class _Evaluation:
             if value.__class__ is NotApplicable:  # what it depends on does not apply, so neither does it
                 return value if allow_na else _Absent([])
         try:
-            return eval(formula.code, formula.namespace, values)  # noqa: S307 - allow-listed at compile time
+            value = eval(formula.code, formula.namespace, values)  # noqa: S307 - allow-listed at compile time
         except NotApplicable as signal:
             if allow_na:
                 return signal
             raise
         except _FORMULA_FAILURES as exc:
-            substituted = "，".join(f"{name} = {_show(values[name])}" for name in formula.names)
-            reason = _failure_reason(exc) + (f"（{substituted}）" if substituted else "")
-            self.problems.append(Problem(f"{what}：公式“{formula.source}”计算出错：{reason}", location,
-                                         code="formula-failed"))
-            return _Absent([], reason)
+            return self.formula_failed(formula, location, what, _failure_reason(exc))
+        if value.__class__ is Decimal and not within_range(value):
+            return self.formula_failed(formula, location, what, f"结果 {value:.6E} 超出任何预算表中数值的范围（整数部分最多 16 位）")
+        return value
+
+    def formula_failed(self, formula: Formula, location: Location, what: str, why: str) -> "_Absent":
+        """A formula of the scheme that fails on this case's figures: told at the formula, naming the case."""
+        substituted = "，".join(f"{name} = {_show(self.values[name])}" for name in formula.names)
+        reason = why + (f"（{substituted}）" if substituted else "")
+        self.problems.append(Problem(
+            f"{what}：公式“{formula.source}”代入案例 {self.case.source} 的数值后计算出错：{reason}",
+            formula.location or location, formula.path, code="formula-failed"))
+        return _Absent([], reason)
 
     # ---------------------------------------------------------------- the tree -------
 
@@ -495,16 +503,3 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
 
 def _show(value: Any) -> str:
     return plain_number(value) if isinstance(value, Decimal) else str(value)
-
-
-def _failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, (ZeroDivisionError, decimal.DivisionByZero)) or (
-            isinstance(exc, decimal.InvalidOperation) and "division" in repr(exc.args).lower()):
-        return str(exc) if str(exc) and "除数" in str(exc) else "除数为 0"
-    if isinstance(exc, decimal.InvalidOperation):
-        return "无效运算（如 0 除以 0）"
-    if isinstance(exc, (decimal.Overflow, simpleeval.NumberTooHigh)):
-        return "数值过大"
-    if isinstance(exc, (RecursionError, MemoryError)):
-        return "计算过于复杂"
-    return str(exc) or type(exc).__name__

@@ -23,6 +23,7 @@ from typing import Any, Callable, Collection, Mapping
 import simpleeval
 
 from . import quantities
+from .errors import Location
 
 MAX_FORMULA_LENGTH = 2_000
 # The arithmetic of every formula and rule: exact to 28 significant digits, half-up where a
@@ -36,6 +37,11 @@ MAX_DEPTH = 40
 MAX_STRING_LITERAL = 200
 MAX_LITERAL_DIGITS = 40
 MAX_ROUND_PLACES = 12
+
+
+# What running a checked formula on values can raise: each is told as the formula's failure on those
+# values (failure_reason), never as an internal error.
+FORMULA_FAILURES = (ArithmeticError, TypeError, ValueError, simpleeval.InvalidExpression, RecursionError, MemoryError)
 
 
 class FormulaError(ValueError):
@@ -203,6 +209,9 @@ class Formula:
     namespace: dict[str, Any] = field(repr=False)
     tree: ast.Expression = field(repr=False)
     constant: Decimal | None = None  # the value, when the formula uses no names (e.g. `100`)
+    # Where the scheme writes it (set by the compile stage), so a failure on a case's figures points there.
+    location: Location | None = None
+    path: tuple = ()
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         return eval(self.code, self.namespace, values)  # noqa: S307 - the tree was allow-listed
@@ -254,7 +263,9 @@ def _constant_value(formula: Formula) -> Decimal | None:
             value = formula.evaluate({})
     except Exception:  # noqa: BLE001 - a failure is reported with its location when the formula runs
         return None
-    return value if isinstance(value, Decimal) else None
+    if not isinstance(value, Decimal) or not quantities.within_range(value):
+        return None  # out of any figure's range: left to fail, with the case, where it is used
+    return value
 
 
 def _offset_of(text: str, lineno: int, column: int | None) -> int:
@@ -331,6 +342,9 @@ class _Checker:
                 number = Decimal(written.replace("_", "")) if isinstance(value, float) else Decimal(value)
             except InvalidOperation:
                 number = Decimal(value)
+            if not number.is_finite() or (number and abs(number.adjusted()) > MAX_LITERAL_DIGITS):
+                raise self.fail(node, f"数字超出范围（{written}）", f"公式中的数最多 {MAX_LITERAL_DIGITS} 位、"
+                                f"绝对值在 1e±{MAX_LITERAL_DIGITS} 之内", code="formula-too-long")
             name = f"_k{len(self.constants)}"
             self.constants[name] = number
             return ast.Name(id=name, ctx=ast.Load())
@@ -413,6 +427,8 @@ class _Checker:
             if keyword.arg is None or keyword.arg not in function.keywords:
                 allowed = "、".join(function.keywords) or "无"
                 raise self.fail(node, f"函数 {name} 没有参数“{keyword.arg or '**'}”", f"可用的命名参数：{allowed}")
+            if any(k.arg == keyword.arg for k in keywords):  # Python's compiler would refuse it, unlocated
+                raise self.fail(keyword, f"函数 {name} 的参数“{keyword.arg}”写了两次", "每个命名参数只写一次")
             keywords.append(ast.keyword(arg=keyword.arg, value=self.check(keyword.value, depth)))
         return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=keywords)
 
@@ -512,3 +528,17 @@ def _show_call(node: ast.Call, formula: Formula, values: Mapping[str, Any]) -> s
         return "…"
     args = [show(a) for a in node.args] + [f"{k.arg}={show(k.value)}" for k in node.keywords]
     return f"{node.func.id}({', '.join(args)})"
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a formula failed on its values, in Chinese (one of FORMULA_FAILURES)."""
+    if isinstance(exc, (ZeroDivisionError, decimal.DivisionByZero)) or (
+            isinstance(exc, decimal.InvalidOperation) and "division" in repr(exc.args).lower()):
+        return str(exc) if str(exc) and "除数" in str(exc) else "除数为 0"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "无效运算（如 0 除以 0）"
+    if isinstance(exc, (decimal.Overflow, simpleeval.NumberTooHigh)):
+        return "数值过大"
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return "计算过于复杂"
+    return str(exc) or type(exc).__name__

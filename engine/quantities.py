@@ -101,12 +101,26 @@ def check_magnitude(number: Decimal) -> Decimal:
     """The number, if a budget table could hold it: at most 16 digits before the point and 12 after."""
     if not number.is_finite():
         raise ValueProblem(f"不接受无穷大或非数值（{number}）")
-    if number and number.adjusted() >= _MAX_INTEGER_DIGITS:
+    if not number:
+        return number
+    if number.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValueProblem(f"数值过大（{number:.6E}）", f"整数部分最多 {_MAX_INTEGER_DIGITS} 位")
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > _MAX_DECIMALS:
-        raise ValueProblem(f"小数位数过多（{-exponent} 位）", f"最多 {_MAX_DECIMALS} 位小数")
+    # Decimals as written, less trailing zeros (1.50 has 1). Not by normalize(): in a context of limited
+    # exponent range it turns 1e-999999999 into 0 and would let it through.
+    sign, digits, exponent = number.as_tuple()
+    decimals = -(exponent + len(digits) - len("".join(map(str, digits)).rstrip("0")))
+    if decimals > _MAX_DECIMALS:
+        shown = f"{decimals:,} 位" if decimals < 10_000 else f"{number:.6E}"
+        raise ValueProblem(f"小数位数过多（{shown}）", f"最多 {_MAX_DECIMALS} 位小数")
     return number
+
+
+def within_range(value: Decimal) -> bool:
+    """Whether a computed value is one a table could show: finite, at most 16 digits before the point.
+
+    Every figure read is within this, so only a formula of a scheme can leave it (10 ** 40, a product of
+    products); past it no rounding at the scheme's places is exact in 28-digit arithmetic."""
+    return value.is_finite() and (not value or value.adjusted() < _MAX_INTEGER_DIGITS)
 
 
 def convert_unit(number: Decimal, written: str | None, expected: str | None) -> Decimal:

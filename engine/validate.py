@@ -29,7 +29,7 @@ from .formula import RESERVED_NAMES, NotApplicable, suggest
 from .load import Document
 from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
 from .quantities import (  # noqa: I001
-    split_operator, NatureWords,
+    split_operator, NatureWords, check_magnitude,
     ValueProblem, is_blank, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
 )
 from .rules import RULE_KINDS
@@ -198,8 +198,12 @@ def check_scheme(document: Document) -> list[Problem]:
 
 
 def as_decimal(value: Any) -> Decimal:
-    """A number from a scheme (schema-checked as number or text) as an exact Decimal."""
-    return parse_number(value) if not isinstance(value, Decimal) else value
+    """A number from a scheme (schema-checked as number or text) as an exact Decimal, within what a table
+    could hold (check_magnitude); ValueProblem otherwise."""
+    number = check_magnitude(value) if isinstance(value, Decimal) else parse_number(value)
+    if number is None:
+        raise ValueProblem(f"应为数字，实际为{describe_value(value)}")
+    return number
 
 
 def _number_at(document: Document, path: Path, problems: list[Problem], default: Any = None) -> Decimal | None:
