@@ -299,9 +299,13 @@ def _validate_test_file(document: Document, path: Path, check: FileCheck) -> Non
     except EngineError as error:
         check.problems = error.problems
         return
+    from .scheme_tests import set_problems
+
     for i, test in enumerate(document.data["tests"]):
         if isinstance(test["case"], str) and not (Path(path).parent / test["case"]).is_file():
             check.problems.append(document.problem(("tests", i, "case"), f"案例文件 {test['case']} 不存在", code="file-not-found"))
+        elif test.get("set"):
+            check.problems.extend(set_problems(document, ("tests", i), test))
 
 
 

@@ -63,9 +63,15 @@ def _resolve(document: Document, seen: tuple[FsPath, ...]) -> Document:
         if any(p.code == "file-not-found" for p in error.problems):
             raise LoadError(document.problem(
                 ("extends",), f"找不到继承的方案文件 {base_file}", "路径相对于本文件所在的文件夹", "bad-extends")) from None
+        if all(p.location.line is None for p in error.problems):  # not read at all (a FIFO, a folder, too big)
+            raise LoadError([document.problem(("extends",), f"继承的方案文件 {base_file} 无法读取：{p.message}", p.hint,
+                                              "bad-extends") for p in error.problems]) from None
         raise
     if not isinstance(base_document.data, dict):
-        raise LoadError(document.problem(("extends",), f"继承的文件 {base_file} 不是方案（应为映射）", code="bad-extends"))
+        data = base_document.data
+        found = "空文件" if data is None else "列表" if isinstance(data, list) else f"“{data}”"
+        raise LoadError(document.problem(
+            ("extends",), f"继承的文件 {base_file} 不是方案：应为映射（键: 值），实际为{found}", code="bad-extends"))
     base = _resolve(base_document, seen + (here,))
     return _Merge(base, document).run()
 
@@ -266,7 +272,8 @@ class _Merge:
         for name in ("under", "after", "remove"):
             data.pop(name, None)
             positions = _without(positions, (name,))
-        children = data.pop("children", None) if nested else None
+        # Children that are not a list stay as written: validating the merged scheme reports their shape.
+        children = data.pop("children") if nested and isinstance(data.get("children"), list) else None
         node = _Node(data, _without(positions, ("children",)), None)
         if children is not None:
             node.children = _nodes_of(children, _under(positions, ("children",)), True)
@@ -296,8 +303,8 @@ def _nodes_of(items: list, positions: Positions, nested: bool) -> list[_Node]:
         data = dict(item) if isinstance(item, dict) else item
         own = _under(positions, (i,))
         children = None
-        if nested and isinstance(data, dict) and "children" in data:
-            children = _nodes_of(data.pop("children") or [], _under(own, ("children",)), True)
+        if nested and isinstance(data, dict) and isinstance(data.get("children"), list):
+            children = _nodes_of(data.pop("children"), _under(own, ("children",)), True)
             own = _without(own, ("children",))
         nodes.append(_Node(data if isinstance(data, dict) else {"value": data}, own, children))
     return nodes

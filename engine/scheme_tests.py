@@ -24,14 +24,14 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from .api import load_scheme
-from .errors import EngineError, Location, Path, Problem
+from .errors import EngineError, Location, Path, Problem, format_path
 from .evaluate import evaluate
 from .formula import suggest
 from .load import Document, load_document
 from .model import CompiledScheme, IndicatorResult, Leaf, Result, RowTemplate, walk
 from .quantities import ValueProblem, fixed, parse_number, plain_number
 from .rules import branch_label
-from .validate import bind_case, check_shape
+from .validate import bind_case, check_shape, describe_value
 
 TEST_SUFFIX = ".test.yaml"
 
@@ -90,7 +90,10 @@ def run_test_file(path: str | FsPath) -> TestFileReport:
         report.problems = error.problems
         return report
     for i, test in enumerate(document.data["tests"]):
-        report.outcomes.append(_run_one(report.scheme, document, ("tests", i), test))
+        try:
+            report.outcomes.append(_run_one(report.scheme, document, ("tests", i), test))
+        except SetPathError as error:
+            report.problems.extend(error.problems)
     return report
 
 
@@ -103,6 +106,8 @@ def _run_one(scheme: CompiledScheme, document: Document, path: Path, test: dict)
         if problems:
             raise EngineError(problems)
         result = evaluate(scheme, case)
+    except SetPathError:
+        raise  # a `set:` path leading nowhere is the test file's problem, not the scoring's
     except EngineError as error:
         message = "\n".join(str(p) for p in error.problems)
         if "error" not in expect:
@@ -122,19 +127,69 @@ def _case_document(document: Document, path: Path, test: dict) -> Document:
         case_document = load_document(FsPath(document.source).parent / test["case"])
     else:
         case_document = subdocument(document, path + ("case",))
+    problems = []
     for key, value in (test.get("set") or {}).items():
-        _assign(case_document, tuple(int(p) if p.isdigit() else p for p in str(key).split(".")), value,
-                document.positions.get(path + ("set", key)), document.source)
+        where = path + ("set", key)
+        try:
+            _assign(case_document, _set_path(key), value, document.positions.get(where), document.source)
+        except ValueProblem as exc:
+            problems.append(document.problem(where, exc.message, exc.hint, "bad-set-path"))
+    if problems:
+        raise SetPathError(problems)
     return case_document
 
 
+class SetPathError(EngineError):
+    """A `set:` path of a test that does not lead to a place in its case: the test file's mistake."""
+
+    kind = "test"
+
+
+def _set_path(key: Any) -> Path:
+    parts = str(key).split(".")
+    if any(not part.strip() for part in parts):
+        raise ValueProblem(f"set 的路径“{key}”中有空的一段", "路径写作 键.键.序号，如 funds.total.executed 或 indicators.0.actual")
+    return tuple(int(part) if part.isdigit() else part for part in parts)
+
+
 def _assign(document: Document, target: Path, value: Any, position: tuple | None, source: str) -> None:
+    """Set the case's value at `target`: through mappings (a missing key is added) and list items that exist."""
     data = document.data
-    for part in target[:-1]:
-        data = data.setdefault(part, {}) if isinstance(data, dict) else data[part]
-    data[target[-1]] = copy.deepcopy(value)
+    if not isinstance(data, dict):
+        raise ValueProblem(f"案例不是映射（实际为{describe_value(data)}），set 无处可设")
+    for depth, part in enumerate(target):
+        last = depth == len(target) - 1
+        here = format_path(target[:depth]) or "案例"
+        if isinstance(data, dict):
+            if last:
+                data[part] = copy.deepcopy(value)
+            else:
+                data = data.setdefault(part, {})
+        elif isinstance(data, list):
+            if not isinstance(part, int):
+                raise ValueProblem(f"{here} 是列表，路径的下一段应为序号（从 0 数起），实际为“{part}”")
+            if part >= len(data):
+                raise ValueProblem(f"{here} 只有 {len(data)} 项，没有第 {part} 项（序号从 0 数起）")
+            if last:
+                data[part] = copy.deepcopy(value)
+            else:
+                data = data[part]
+        else:
+            raise ValueProblem(f"{here} 是{describe_value(data).strip()}，不是映射或列表，不能再往下设“{part}”",
+                               "检查 set 的路径是否写对")
     if position is not None:
         document.positions[target] = (*position[:2], source)
+
+
+def set_problems(document: Document, path: Path, test: dict) -> list[Problem]:
+    """The `set:` paths of one test that lead nowhere in its case (for engine validate)."""
+    try:
+        _case_document(document, path, test)
+    except SetPathError as error:
+        return error.problems
+    except EngineError:
+        return []  # the case itself: reported when the test runs
+    return []
 
 
 def _number(value: Any) -> Decimal:
