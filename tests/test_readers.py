@@ -274,7 +274,24 @@ def test_a_zip_bomb_is_refused_before_anything_is_unpacked(tmp_path):
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(buffer.getvalue())
     result = imported(path)
-    assert result.exit_code == 2 and "压缩包解开后过大" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: 压缩包中的“xl/workbook.xml”解压后过大（60,000,000 字节，上限 41,943,040 字节）")
+
+
+def test_members_each_within_bounds_but_too_much_together(tmp_path, monkeypatch):
+    import engine.read as read
+
+    monkeypatch.setattr(read, "MAX_UNZIPPED_BYTES", 2_000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(3):
+            archive.writestr(f"xl/part{n}.xml", bytes(range(256)) * 3)
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(buffer.getvalue())
+    result = imported(path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: 压缩包解压后过大（2,304 字节，文件本身 {len(buffer.getvalue()):,} 字节，"
+                                    "上限 2,000 字节）")
 
 
 def test_a_folder_and_a_missing_file(tmp_path):

@@ -14,22 +14,25 @@ columns and cells.
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EngineError, Location, Problem
+from ..files import read_regular
 
 MAX_TABLE_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
-MAX_ZIP_RATIO = 200  # a real xlsx or docx compresses 5–20 times; a zip bomb thousands
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # all members of an xlsx / docx / ods together, unpacked
+MAX_MEMBER_BYTES = 40 * 1024 * 1024  # one member unpacked: a sheet of MAX_CELLS cells is well under it
+MAX_ZIP_MEMBERS = 2_000  # a real xlsx or docx has a few dozen parts, a few hundred with images
+MAX_ZIP_RATIO = 200  # a real xlsx or docx compresses 5–30 times; a zip bomb hundreds or thousands
 MAX_ROWS = 20_000
 MAX_COLUMNS = 256
 MAX_CELLS = 400_000
 MAX_CELL_CHARS = 20_000
+MAX_SHEETS = 500  # sheets of a workbook, tables of a document or web page are bounded by rows and cells too
+MAX_XML_TAGS = 1_000_000  # markup parsed into a tree (a .docx's parts, a web page): lxml takes ~75 bytes a tag
+MAX_MERGED_RANGES = 20_000  # merged ranges of one sheet; their area, clipped to the sheet, at most MAX_CELLS
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -151,19 +154,10 @@ def sniff(raw: bytes, source: str) -> str:
 
 
 def _zip_kind(raw: bytes, source: str) -> str:
-    import io
+    from .archive import open_archive
 
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        names = set(archive.namelist())
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ReadError(Problem("文件像是压缩包（Excel 或 Word），但已损坏或不完整", Location(source),
-                                code="broken-zip", hint="请用 Excel 或 Word 打开后重新保存")) from None
-    unzipped = sum(info.file_size for info in infos)
-    if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_ZIP_RATIO * max(len(raw), 1) + 10 * 1024 * 1024:
-        raise ReadError(Problem(f"压缩包解开后过大（{unzipped:,} 字节，文件本身 {len(raw):,} 字节）", Location(source),
-                                code="zip-too-large", hint="真实的自评表不会有这么大；请检查文件来源"))
+    archive = open_archive(raw, source)  # every member's real size known before any XML is parsed
+    names = set(archive.namelist())
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
             raise ReadError(Problem("这是 Excel 二进制工作簿（.xlsb），暂不支持", Location(source),
@@ -215,32 +209,40 @@ def _read_bytes(source: str) -> bytes:
                                     code="file-too-large"))
         return data
     try:
-        info = os.stat(source)
-    except FileNotFoundError:
-        raise ReadError(Problem("文件不存在", Location(source), code="file-not-found")) from None
-    except OSError as exc:
-        raise ReadError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ReadError(Problem("这是一个文件夹，不是表格文件", Location(source), code="file-unreadable",
-                                hint="导入一个文件夹里的全部表格请用 engine batch"))
-    if not stat.S_ISREG(info.st_mode):  # a FIFO, device or socket would block or never end
-        raise ReadError(Problem("这不是普通文件（可能是管道或设备），不能读取", Location(source), code="not-regular-file"))
-    if info.st_size > MAX_TABLE_FILE_BYTES:
-        raise ReadError(Problem(f"文件过大（{info.st_size:,} 字节，上限 {MAX_TABLE_FILE_BYTES:,} 字节）", Location(source),
-                                code="file-too-large", hint="一张自评表通常只有几十 KB；请只导入含表格的部分"))
-    if info.st_size == 0:
+        # Only a regular file is opened (a FIFO would block, /dev/zero never end), its size checked by
+        # stat before reading and the read itself capped.
+        data = read_regular(source, MAX_TABLE_FILE_BYTES, "表格文件")
+    except EngineError as error:
+        raise ReadError([_with_hint(problem) for problem in error.problems]) from None
+    if not data:
         raise ReadError(Problem("文件是空的", Location(source), code="empty-file"))
-    try:
-        with open(source, "rb") as stream:
-            return stream.read(MAX_TABLE_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ReadError(Problem(f"无法读取文件：{exc.strerror}", Location(source), code="file-unreadable")) from None
+    return data
 
 
-def clip(text: str) -> str:
-    """A cell's text as the recogniser sees it: trimmed, and cut at a length no real cell reaches."""
+_HINTS = {
+    "file-too-large": "一张自评表通常只有几十 KB；请只导入含表格的部分",
+    "file-unreadable": "导入一个文件夹里的全部表格请用 engine batch",
+}
+
+
+def _with_hint(problem: Problem) -> Problem:
+    if problem.hint or problem.code not in _HINTS or (problem.code == "file-unreadable" and "文件夹" not in problem.message):
+        return problem
+    return Problem(problem.message, problem.location, problem.path, _HINTS[problem.code], problem.code)
+
+
+def clip(text: str, source: str = "", ref: str = "") -> str:
+    """A cell's text as the recogniser sees it: trimmed, line breaks as `\n`, NUL dropped.
+
+    A cell longer than any real cell (MAX_CELL_CHARS) is refused with where it is, not cut short:
+    a table read with part of a cell missing is worse than one not read."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return text.strip(" \t\n\u3000\xa0")[:MAX_CELL_CHARS]
+    text = text.strip(" \t\n\u3000\xa0")
+    if len(text) > MAX_CELL_CHARS:
+        where = f"{ref}的" if ref else "有一个单元格"
+        raise ReadError(Problem(f"{where}内容过长（{len(text):,} 个字符，上限 {MAX_CELL_CHARS:,} 个）", Location(source or None),
+                                code="cell-too-long", hint="自评表的单元格不会这么长；请检查是否把整篇文字粘进了一个单元格"))
+    return text
 
 
 def check_size(rows: int, columns: int, source: str, where: str) -> None:
