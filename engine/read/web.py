@@ -4,12 +4,16 @@ Government pages wrap their content in layout tables; only tables that hold no o
 read as tables, the rest is text, each block a row of one cell (the title above a table is such
 a block). `rowspan` repeats a cell's text into the rows it covers as a `copy`, `colspan` widens
 it, following the HTML table model, with spans bounded so a page cannot claim a million cells.
+
+A page is bounded before it is parsed — at most MAX_XML_TAGS tags, counted as `<` in its text — and
+after: lxml stops nesting at 256 levels and drops what is deeper, so a page it had to cut is refused
+rather than read with its table silently missing.
 """
 
 from __future__ import annotations
 
 from ..errors import Location, Problem
-from . import MAX_COLUMNS, MAX_ROWS, Cell, Grid, ReadError, Reading, check_size, clip
+from . import MAX_COLUMNS, MAX_ROWS, MAX_XML_TAGS, Cell, Grid, ReadError, Reading, check_size, clip
 
 FORMAT = "网页（HTML）"
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header",
@@ -21,11 +25,20 @@ def read_html(text: str, source: str) -> Reading:
     import lxml.html
     from lxml import etree
 
+    tags = text.count("<")
+    if tags > MAX_XML_TAGS:
+        raise ReadError(Problem(f"网页的标签过多（{tags:,} 个，上限 {MAX_XML_TAGS:,} 个）", Location(source),
+                                code="table-too-large", hint="一张自评表的网页不会这么大；请只保存含表格的部分"))
     try:
         parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, no_network=True, huge_tree=False)
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
-        raise ReadError(Problem(f"网页无法解析：{exc}", Location(source), code="broken-html")) from None
+        raise ReadError(Problem(f"网页无法解析：{str(exc)[:200]}", Location(source), code="broken-html")) from None
+    for entry in parser.error_log:  # lxml cuts what passes its limits and goes on: refuse rather than read less
+        if entry.type_name == "ERR_RESOURCE_LIMIT" or "huge" in entry.message.lower() or "depth" in entry.message:
+            what = "的标签嵌套过深（超过 256 层）" if "depth" in entry.message else "中有一段文字过长（超过 10 MB）"
+            raise ReadError(Problem(f"网页{what}，无法完整读取", Location(source, entry.line or None),
+                                    code="broken-html", hint="真实的网页不会这样；请检查文件来源"))
     builder = _Builder(source)
     body = root.find("body")
     try:
@@ -48,9 +61,9 @@ class _Builder:
         text = "".join(self.buffer)
         self.buffer = []
         for part in text.split("\n"):
-            part = clip(part)
+            at = self.buffer_line or line or 0
+            part = clip(part, self.source, f"第 {at} 行")
             if part:
-                at = self.buffer_line or line or 0
                 self.rows.append([Cell(part, f"第 {at} 行", at, 1, self.source)])
         self.buffer_line = None
         check_size(len(self.rows), 1, self.source, "网页")
@@ -117,8 +130,8 @@ def _table_rows(table, number: int, source: str) -> list[list[Cell]]:  # noqa: A
             fill_pending()
             colspan = _span(td.get("colspan"), MAX_COLUMNS)
             rowspan = _span(td.get("rowspan"), MAX_ROWS)
-            text = clip(_cell_text(td))
-            cell = Cell(text, f"表 {number} 第 {r} 行第 {column} 列", tr.sourceline, column, place, colspan)
+            ref = f"表 {number} 第 {r} 行第 {column} 列"
+            cell = Cell(clip(_cell_text(td), source, ref), ref, tr.sourceline, column, place, colspan)
             cells.append(cell)
             if rowspan > 1:
                 pending[column] = (cell, min(rowspan - 1, len(trs) - r))
