@@ -5,6 +5,10 @@ several rows or columns, and the rows it covers get its text as a `copy`, as for
 outside the tables (the title, 单位：万元) becomes rows of one cell in reading order. A page with
 no ruled table is read from its words: a line is words at the same height, and a wide gap
 between words starts a new cell. A scanned PDF has no text to read and is refused as such.
+
+What a PDF may cost is measured before pdfminer does the work (`pdf_bounds.py`): its streams unpacked
+in bounded steps before it is opened, its pages counted and every page's content measured before
+any is read.
 """
 
 from __future__ import annotations
@@ -25,10 +29,21 @@ _CELL_GAP = 1.5  # a gap wider than this many characters starts a new cell
 def read_pdf(raw: bytes, source: str) -> Reading:
     import pdfplumber
 
+    from .pdf_bounds import check_pages, check_streams
+
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    check_streams(raw, source)  # before pdfminer inflates anything, a cross-reference stream included
     try:
         pdf = pdfplumber.open(io.BytesIO(raw))
+        decipher = getattr(pdf.doc, "decipher", None)
+        if decipher is not None:  # encrypted (a copy-protected government PDF): measure its streams deciphered
+            check_streams(raw, source, decipher)
+        check_pages(pdf.doc, source, MAX_PAGES)
         pages = pdf.pages
+    except ReadError:
+        raise
+    except RecursionError:
+        raise ReadError(Problem("PDF 的结构嵌套过深，无法读取", Location(source), code="broken-pdf")) from None
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for broken or locked files
         name = type(exc).__name__
         if "Password" in name or "Encrypt" in str(exc):
@@ -36,9 +51,6 @@ def read_pdf(raw: bytes, source: str) -> Reading:
                                     hint="请去掉密码后另存，或找原始的 Word / Excel 文件")) from None
         raise ReadError(Problem(f"无法作为 PDF 读取：{str(exc)[:200] or name}", Location(source), code="broken-pdf")) from None
     with pdf:
-        if len(pages) > MAX_PAGES:
-            raise ReadError(Problem(f"PDF 页数过多（{len(pages)} 页）", Location(source), code="table-too-large",
-                                    hint=f"请只导入含自评表的页（不超过 {MAX_PAGES} 页）"))
         rows: list[list[Cell]] = []
         any_text = False
         ruled = False
@@ -98,7 +110,8 @@ def _table_items(table, page: int, number: int, source: str) -> list[tuple[float
                     cells.append(Cell(origin[0].text, origin[0].ref, r, c, place, origin[0].span, copy=True))
                 continue
             span = max(1, sum(1 for x0, _, x1, _ in columns if x0 >= box[0] - 1 and x1 <= box[2] + 1))
-            cell = Cell(clip(_unwrap(text or "")), f"第 {page} 页表 {number} 第 {r} 行第 {c} 列", r, c, place, span)
+            ref = f"第 {page} 页表 {number} 第 {r} 行第 {c} 列"
+            cell = Cell(clip(_unwrap(text or ""), source, ref), ref, r, c, place, span)
             cells.append(cell)
             origins[c] = (cell, box[3])
         items.append((top, cells))
@@ -155,7 +168,7 @@ def _word_lines(page, number: int, source: str, split_cells: bool) -> list[tuple
         for c, group in enumerate(groups, 1):
             text = _join(group)
             ref = f"第 {number} 页第 {l} 行" + (f"第 {c} 段" if len(groups) > 1 else "")
-            cells.append(Cell(clip(text), ref, l, c, place))
+            cells.append(Cell(clip(text, source, ref), ref, l, c, place))
         items.append((line[0]["top"], cells))
     return items
 
