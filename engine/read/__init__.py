@@ -7,9 +7,16 @@ forms off the grids without knowing which reader made them.
 
 The format is judged from the content (zip entries, OLE streams, the PDF header, markup, the
 separators a text uses), the extension only breaking ties, and the grid says which it was, so a
-refusal can tell the user what was seen. Every reader is bounded: the file's size is checked
-before it is read, workbooks by their zip entries before any XML is parsed, and grids by rows,
-columns and cells.
+refusal can tell the user what was seen.
+
+Every reader is bounded, and pays for nothing before it knows the file is within the limits below:
+only a regular file is read, its size checked by stat; a zip's members are measured, inflated and
+counted, before any XML is parsed (`archive.py`); a workbook's sheets are surveyed before calamine
+allocates them (`sheet.py`, `ole.py`); a document's or page's tags are counted before lxml builds a
+tree; a text's lines and a line's cells are counted before it is split; a PDF's streams are unpacked
+in bounded steps and its pages measured before pdfminer reads any (`pdf_bounds.py`). Grids are
+bounded by rows, columns and cells, and a cell longer than any real one is refused where it is,
+never cut short. Each refusal names the file and, where there is one, the sheet, cell, page or line.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ An .xls is an OLE compound file — a little file system of 512- or 4096-byte se
 table — and its `Workbook` stream holds the sheets as BIFF records. calamine unpacks every sheet
 into a dense grid as soon as the workbook is opened, sized by the farthest cell; so the stream is read
 here first, its records walked (`biff_sheets`) and the workbook refused if a sheet is too large,
-before calamine allocates anything. Every chain is followed at most once per sector, so a looped or
-forged sector table ends in a refusal, never a hang.
+before calamine allocates anything. A stream's chain is followed for as many sectors as its length
+needs (a stream longer than the file is refused), the directory's to its end; a chain that loops is
+refused — calamine follows a looped directory chain for ever.
 """
 
 from __future__ import annotations
@@ -40,28 +41,36 @@ def read_stream(raw: bytes, names: tuple[str, ...]) -> bytes | None:
         return raw[start:start + size]
 
     difat = list(struct.unpack_from("<109L", raw, 0x4C))
-    current, seen = difat_start, 0
-    while current < _FREE and seen < min(difat_count, sectors):
+    current, seen = difat_start, set()
+    while current < _FREE and len(seen) < min(difat_count, sectors):
+        if current in seen:
+            raise CompoundFileError("扇区链循环")
+        seen.add(current)
         entries = struct.unpack(f"<{size // 4}L", sector(current).ljust(size, b"\0"))
         difat.extend(entries[:-1])
-        current, seen = entries[-1], seen + 1
+        current = entries[-1]
     fat_sectors = [number for number in difat[:fat_count] if number < _FREE]
     fat: list[int] = []
     for number in fat_sectors[:sectors]:
         fat.extend(struct.unpack(f"<{size // 4}L", sector(number).ljust(size, b"\0")))
 
-    def chain(start: int, table: list[int], limit: int) -> list[int]:
+    def chain(start: int, table: list[int], count: int | None = None) -> list[int]:
+        """The sectors of a chain, up to its end or, for a stream of known length, as many as it needs.
+        A chain that comes back to a sector it passed is refused: calamine follows a looped directory
+        chain for ever."""
         found: list[int] = []
         visited: set[int] = set()
-        while start < _FREE:
-            if start in visited or start >= len(table) or len(found) >= limit:
-                raise CompoundFileError("扇区链循环或过长")
+        while start < _FREE and (count is None or len(found) < count):
+            if start in visited:
+                raise CompoundFileError("扇区链循环")
+            if start >= len(table):
+                raise CompoundFileError("扇区链超出扇区表")
             visited.add(start)
             found.append(start)
             start = table[start]
         return found
 
-    directory = b"".join(sector(n) for n in chain(directory_start, fat, sectors))
+    directory = b"".join(sector(n) for n in chain(directory_start, fat))
     entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
     if not entries:
         raise CompoundFileError("没有目录")
@@ -73,14 +82,16 @@ def read_stream(raw: bytes, names: tuple[str, ...]) -> bytes | None:
         if kind != 2 or name.lower() not in wanted:
             continue
         start, length = struct.unpack_from("<2L", entry, 116)
+        if length > len(raw):  # a stream cannot hold more than the file without reading sectors twice
+            raise CompoundFileError("数据流的大小超出文件")
         if length < mini_cutoff:  # a small stream lives in the root entry's mini stream
             root_start, root_length = struct.unpack_from("<2L", entries[0], 116)
-            mini_stream = b"".join(sector(n) for n in chain(root_start, fat, sectors))[:root_length]
+            mini_stream = b"".join(sector(n) for n in chain(root_start, fat, -(-min(root_length, len(raw)) // size)))
             minifat_raw = b"".join(sector(n) for n in chain(minifat_start, fat, min(minifat_count, sectors)))
             minifat = list(struct.unpack(f"<{len(minifat_raw) // 4}L", minifat_raw[:len(minifat_raw) // 4 * 4]))
-            pieces = [mini_stream[n * 64:(n + 1) * 64] for n in chain(start, minifat, len(minifat))]
+            pieces = [mini_stream[n * 64:(n + 1) * 64] for n in chain(start, minifat, -(-length // 64))]
             return b"".join(pieces)[:length]
-        return b"".join(sector(n) for n in chain(start, fat, sectors))[:length]
+        return b"".join(sector(n) for n in chain(start, fat, -(-length // size)))[:length]
     return None
 
 
