@@ -36,6 +36,12 @@ _LZW = {b"LZWDecode", b"LZW"}
 _RUNLENGTH = {b"RunLengthDecode", b"RL"}
 
 
+class _TooLarge(Exception):  # noqa: N818 - a stream past the limit, its size so far: measuring stops there
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
 class _Refused(Exception):  # noqa: N818 - a refusal inside the measuring, turned into a ReadError
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -95,7 +101,10 @@ def _decoded_size(data: bytes, hints: set[bytes]) -> int:
     """The most `data` can unpack to, over at most four filters, each bounded by the stream limit."""
     size = len(data)
     for _ in range(4):
-        data = _unpacked(data, hints)
+        try:
+            data = _unpacked(data, hints)
+        except _TooLarge as large:
+            return large.size
         if data is None:
             break
         size = max(size, len(data))
@@ -157,7 +166,7 @@ def _inflated(data: bytes) -> bytes | None:
                     kept.append(out)
                     produced += len(out)
                     if produced > MAX_PDF_STREAM_BYTES:
-                        return b"".join(kept)
+                        raise _TooLarge(produced)
                     pending = inflater.unconsumed_tail
                 if inflater.eof:
                     break
@@ -181,7 +190,9 @@ def _lzw(data: bytes) -> bytes:
             kept.append(piece)
             produced += len(piece)
             if produced > MAX_PDF_STREAM_BYTES:
-                break
+                raise _TooLarge(produced)
+    except _TooLarge:
+        raise
     except Exception:  # noqa: BLE001 - damaged LZW ends where pdfminer's own decoder ends it
         pass
     return b"".join(kept)
