@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
+from typing import Iterable, Iterator
 
 from .batch import Summary
 from .export import _CSS
@@ -11,7 +12,13 @@ from .export import _CSS
 _COLOURS = ("#2f7ebd", "#4aa36c", "#e0a526", "#d0533f", "#8a6bb8", "#777777")
 
 
-def render_summary_html(summary: Summary, title: str) -> str:
+def render_summary_html(summary: Summary, title: str, errors: Iterable[str] | None = None) -> str:
+    return "".join(summary_html_pieces(summary, title, errors))
+
+
+def summary_html_pieces(summary: Summary, title: str, errors: Iterable[str] | None = None) -> Iterator[str]:
+    """The page in pieces, to be written as they come: `errors` (every error's first line, however
+    many) is listed in full; without it, the summary's first examples are."""
     parts = [f"<h1>{html.escape(title)}</h1>",
              f'<p class="summary">共 <strong id="cases">{summary.cases + summary.errors}</strong> 个案例：'
              f"{summary.cases} 个已计分，{summary.errors} 个出错未计分</p>"]
@@ -37,12 +44,14 @@ def render_summary_html(summary: Summary, title: str) -> str:
             more = summary.with_failed_checks - len(summary.failed_examples)
             parts.append("<h2>勾稽核对有不符的案例</h2><table><tr><th>案例</th><th>不符的核对</th></tr>"
                          f"{rows}</table>" + (f"<p>另有 {more} 个未列出，见结果文件。</p>" if more > 0 else ""))
-    if summary.error_examples:
-        items = "".join(f"<li>{html.escape(message)}</li>" for message in summary.error_examples)
-        parts.append(f'<section class="checks"><h2>出错未计分的案例</h2><ul>{items}</ul></section>')
-    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(parts)
-            + "\n</body>\n</html>\n")
+    yield ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+           f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(parts))
+    if summary.errors:
+        yield f'\n<section class="checks"><h2>出错未计分的案例（{summary.errors} 个）</h2><ul>'
+        for message in summary.error_examples if errors is None else errors:
+            yield f"<li>{html.escape(message)}</li>"
+        yield "</ul></section>"
+    yield "\n</body>\n</html>\n"
 
 
 def grade_bars(summary: Summary) -> str:

@@ -307,27 +307,34 @@ def check(files: tuple[str, ...], scheme_file: str | None, vocabulary: tuple[str
 @main.command()
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(),  # a folder is refused by run_batch, in Chinese
               help="结果文件：.csv、.xlsx、.jsonl（每个案例的完整结果）或 .html（汇总页）")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="并行进程数（默认为全部 CPU 核）")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="并行进程数（默认为全部 CPU 核；至多为核数的 4 倍，也不多于案例数）")
 @click.option("--force", is_flag=True, help="覆盖已存在的结果文件")
 def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | None, force: bool) -> None:
     """批量计分，汇总等级、失分和核对结果。
 
     INPUT 为案例文件、文件夹、.jsonl（每行一个案例）或可导入的自评表（.txt/.tsv/.csv/.xlsx）。
-    出错的案例逐个报告（文件、行、原因）并跳过，其余照常计分；有出错时退出码为 1。结果写完整后才替换结果文件。
+    出错的案例逐个报告（文件、行、原因）并跳过，其余照常计分；有出错时退出码为 1。屏幕上只列前 20 个出错的案例，
+    全部见结果文件。结果写完整后才替换结果文件。
     """
     from . import batch as batching
+    from .safe_text import printable, printable_lines
 
     def action() -> int:
         show_progress = sys.stderr.isatty()
         bar = click.progressbar(length=batching.count_items(list(inputs)), label="计分", file=sys.stderr) \
             if show_progress else None
+        listed = 0
 
         def report_error(record: dict) -> None:
+            nonlocal listed
             if record["error"] is not None:
-                message = record["error"].splitlines()[0]
-                click.echo(("\n" if show_progress else "") + message, err=True)
+                listed += 1
+                if listed <= ERRORS_LISTED:
+                    message = printable(record["error"].splitlines()[0])
+                    click.echo(("\n" if show_progress else "") + message, err=True)
 
         if bar is not None:
             bar.__enter__()
@@ -337,14 +344,22 @@ def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | No
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-        click.echo(outcome.summary.render(), nl=False)
-        click.echo(f"结果已写入 {outcome.output}")
-        if outcome.summary.errors:
-            click.echo(f"{outcome.summary.errors} 个案例出错未计分", err=True)
+        errors = outcome.summary.errors
+        if errors > ERRORS_LISTED:
+            click.echo(f"另有 {errors - ERRORS_LISTED} 个案例出错，见结果文件", err=True)
+        if outcome.repeated:
+            click.echo(f"有 {outcome.repeated} 处文件或文件夹重复出现（经链接或重复列出），各只计分一次", err=True)
+        click.echo(printable_lines(outcome.summary.render()), nl=False)
+        click.echo(f"结果已写入 {printable(outcome.output)}")
+        if errors:
+            click.echo(f"{errors} 个案例出错未计分", err=True)
             return EXIT_FINDINGS
         return EXIT_OK
 
     _guarded(action)
+
+
+ERRORS_LISTED = 20  # error lines a batch prints; every one is in the results file
 
 
 @main.command(name="template")

@@ -70,7 +70,7 @@ def check_target(path: str | Path, *, force: bool = False, inputs: tuple[str | P
     except FileNotFoundError:
         return Target(target, named, None, None, None)
     except OSError as exc:
-        raise OutputError(Problem(f"无法使用这个输出文件：{exc.strerror}", Location(named),
+        raise OutputError(Problem(f"无法在此处写文件：{exc.strerror}", Location(named),
                                   code="output-unwritable")) from None
     if stat.S_ISDIR(info.st_mode):
         raise OutputError(Problem("这是一个文件夹，不能当作输出文件", Location(named), code="output-is-dir"))

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import csv
+import decimal
+import errno
+import importlib
 import io
 import json
+import os
 import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import PROJECT_SCHEME, ROOT, ZHANYI_PROJECTS
 
 import engine.batch as batching
 from engine.cli import main
-
-from conftest import PROJECT_SCHEME, ROOT, ZHANYI_PROJECTS
 
 SEED = ROOT / "tests" / "data" / "seeds" / "000_9a5c883a7752c8ed.txt"
 
@@ -43,6 +51,11 @@ def folder(tmp_path):
 
 def rows(path):
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def leftovers(folder):
+    """Temporary files (`.results.csv.<pid>-<random>.partial`) anywhere under `folder`."""
+    return sorted(str(p) for p in folder.rglob(".*") if p.name.endswith((".partial", ".tmp")))
 
 
 def test_a_broken_file_is_reported_and_the_rest_are_scored(folder, tmp_path):
@@ -77,7 +90,8 @@ def test_one_and_two_jobs_give_identical_results(folder, tmp_path):
     assert sum("error" in r for r in records) == 3
 
 
-def test_an_interrupted_write_leaves_no_partial_file_and_keeps_the_old_one(folder, tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_leaves_no_partial_file_and_keeps_the_old_one(jobs, folder, tmp_path, monkeypatch):
     out = tmp_path / "results.csv"
     out.write_text("previous results\n", encoding="utf-8")
     calls = {"n": 0}
@@ -86,14 +100,15 @@ def test_an_interrupted_write_leaves_no_partial_file_and_keeps_the_old_one(folde
     def failing_add(self, record):
         calls["n"] += 1
         if calls["n"] == 4:
-            raise OSError(28, "No space left on device")
+            raise OSError(errno.ENOSPC, "No space left on device")
         real(self, record)
 
     monkeypatch.setattr(batching.CsvWriter, "add", failing_add)
-    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", "1", "--force")
-    assert result.exit_code != 0
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", jobs, "--force")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"{out}: 写结果文件失败：磁盘空间不足，原文件未改动（未留下不完整的结果文件）"
     assert out.read_text(encoding="utf-8") == "previous results\n"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".results")] == []
+    assert leftovers(tmp_path) == []
 
 
 def test_results_are_not_overwritten_without_force_nor_written_onto_an_input(folder, tmp_path):
@@ -158,3 +173,309 @@ def test_the_summary_names_who_is_at_the_lowest_grade():
     assert "等级：优 1，良 0，中 0，差 2" in text
     assert "总分：平均 63.83，最低 41.00，最高 95.00" in text  # (95 + 55.5 + 41) / 3 = 63.833… → 63.83
     assert "等级为“差”的案例：乙（55.50）、丙（41.00）" in text
+
+
+# ------------------------------------------------------------------ one case, one row, whatever it does
+
+CRASH = ("计分进程处理这个案例时异常终止（{how}），单独重试仍然如此；这个案例未计分，其余照常"
+         "（提示：可能是文件内容触发了所用程序库的缺陷（如嵌套极深的 YAML），请把这个文件报告给维护者）")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+@pytest.mark.parametrize("how, shown", [("segv", "信号 SIGSEGV"), ("exit", "退出码 70"), ("kill", "信号 SIGKILL")])
+def test_a_case_that_kills_its_worker_is_its_own_row_and_the_batch_goes_on(jobs, how, shown, folder, tmp_path,
+                                                                           monkeypatch):
+    # The hook (engine/batch.py _test_crash) makes the worker die on these two files as a parser crash would;
+    # the first of them is the first case of the folder, so even the first item is recovered.
+    monkeypatch.setenv("ENGINE_TEST_CRASH_ON", "fin-network.yaml,land-transfer.yaml")
+    monkeypatch.setenv("ENGINE_TEST_CRASH_WITH", how)
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", jobs)
+    assert result.exit_code == 1
+    table = rows(out)[1:]
+    names = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".test.yaml"))
+    assert [r[0] for r in table] == [str(folder / name) for name in names]  # input order, each case once
+    crashed = {r[0]: r[7] for r in table if "异常终止" in r[7]}
+    assert crashed == {str(folder / name): f"{folder / name}: {CRASH.format(how=shown)}"
+                       for name in ("fin-network.yaml", "land-transfer.yaml")}
+    assert [(r[3], r[5]) for r in table if not r[7]] == [("100.00", "优")] * 5
+    assert "共 9 个案例：5 个已计分，4 个出错未计分" in result.stdout
+
+
+def test_every_case_killing_its_worker_still_ends(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENGINE_TEST_CRASH_ON", ",".join(p.name for p in folder.iterdir()))
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", "2")
+    assert result.exit_code == 1 and "共 9 个案例：0 个已计分，9 个出错未计分" in result.stdout
+    assert sum("异常终止（信号 SIGSEGV）" in r[7] for r in rows(out)[1:]) == 9
+
+
+def test_a_worker_killed_from_outside_costs_nothing(folder, tmp_path, monkeypatch):
+    """A worker that dies once on a case (as if the OOM killer chose it) and not on the retry: the case is scored."""
+    evaluation = importlib.import_module("engine.evaluate")  # the module, which engine.evaluate (a function) hides
+    marker = tmp_path / "killed-once"
+    real = evaluation.evaluate
+
+    def evaluate(scheme, case, *args, **kwargs):
+        if case.source.endswith("fire-insurance.yaml") and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(scheme, case, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate", evaluate)  # forked workers inherit it
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", "2")
+    assert marker.exists() and result.exit_code == 1  # 1: broken.yaml and other-year.yaml
+    assert "共 9 个案例：7 个已计分，2 个出错未计分" in result.stdout
+
+
+@pytest.mark.parametrize("error, message", [
+    (decimal.Overflow, "数值超出可计算的范围，无法计分"),
+    (decimal.InvalidOperation, "数值超出可计算的范围，无法计分"),
+    (RecursionError("maximum recursion depth exceeded"), "嵌套过深，无法计分"),
+    (MemoryError(), "所需内存过多，无法计分"),
+    (KeyError("x"), "无法计分：处理这个案例时程序出错（KeyError：'x'），请把这个文件报告给维护者"),
+])
+def test_an_exception_while_scoring_one_case_is_that_cases_row(error, message, folder, tmp_path, monkeypatch):
+    evaluation = importlib.import_module("engine.evaluate")
+    real = evaluation.evaluate
+
+    def evaluate(scheme, case, *args, **kwargs):
+        if case.source.endswith("fire-insurance.yaml"):
+            raise error
+        return real(scheme, case, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate", evaluate)
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", "2")
+    assert result.exit_code == 1
+    fire = folder / "fire-insurance.yaml"
+    assert [r[7] for r in rows(out)[1:] if r[0] == str(fire)] == [f"{fire}: {message}"]
+    assert "共 9 个案例：6 个已计分，3 个出错未计分" in result.stdout
+
+
+def test_a_yaml_file_that_crashed_the_c_parser_is_one_row(folder, tmp_path):
+    # 400 KB of nested `- `: a SIGSEGV of the C parser once, refused from its text now; a row either way.
+    deep = folder / "deep.yaml"
+    deep.write_text("- " * 200_000 + "x\n", encoding="utf-8")
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--jobs", "2")
+    assert result.exit_code == 1 and "共 10 个案例：7 个已计分，3 个出错未计分" in result.stdout
+    assert [r[7].startswith(f"{deep}") for r in rows(out)[1:] if r[0] == str(deep)] == [True]
+
+
+# ------------------------------------------------------------------ JSON Lines, in one pass
+
+def fire_json() -> str:
+    from engine.load import load_document
+    from engine.report import dumps
+
+    return dumps(load_document(ZHANYI_PROJECTS[1]).data, indent=0).replace("\n", "")
+
+
+def test_json_lines_are_read_in_one_pass_with_bounded_lines(tmp_path, monkeypatch):
+    source = tmp_path / "cases.jsonl"
+    good = fire_json()
+    source.write_text("\n".join([good, "[" * 50_000 + "]" * 50_000, '{"name": "' + "x" * 2_000_000 + '"}', good,
+                                 "{not json", "", good]), encoding="utf-8")  # the last line has no line break
+    opened = []
+    real = batching.open_regular
+    monkeypatch.setattr(batching, "open_regular", lambda path: opened.append(path) or real(path))
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, source, "-o", out, "--jobs", "2")
+    assert result.exit_code == 1 and opened == [str(source)]  # opened once, not once per line
+    assert [(r[0], r[3], r[7]) for r in rows(out)[1:]] == [
+        (f"{source}:1", "100.00", ""),
+        (f"{source}:2", "", f"{source}:2: 这一行嵌套过深（超过 100 层）"),
+        (f"{source}:3", "", f"{source}:3: 这一行过长（超过 1,048,576 字节），未读取（提示：JSON Lines 文件每行应为一个案例）"),
+        (f"{source}:4", "100.00", ""),
+        (f"{source}:5", "", f"{source}:5:2: 这一行不是有效的 JSON：Expecting property name enclosed in double quotes"),
+        (f"{source}:7", "100.00", ""),
+    ]
+
+
+def test_a_json_lines_item_carries_its_line_and_never_more_than_the_limit(tmp_path):
+    source = tmp_path / "cases.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf{}\r\n" + b"y" * (batching.MAX_LINE_BYTES + 10) + b"\n{}")
+    items = list(batching.work_items([source]))
+    assert [(i.line, i.text, i.refusal is not None) for i in items] == [(1, b"{}\r\n", False), (2, None, True),
+                                                                         (3, b"{}", False)]
+
+
+# ------------------------------------------------------------------ folders
+
+def test_links_loops_repeats_and_special_files_in_a_folder(folder, tmp_path):
+    (folder / "here").symlink_to(".")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "up").symlink_to("..")
+    (folder / "loop.yaml").symlink_to("loop.yaml")
+    (folder / "soft.yaml").symlink_to("fire-insurance.yaml")
+    os.link(folder / "fire-insurance.yaml", folder / "sub" / "hard.yaml")
+    os.mkfifo(folder / "pipe.yaml")
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, folder, folder / "fin-network.yaml", "-o", out, "--jobs", "2")
+    assert result.exit_code == 1
+    table = rows(out)[1:]
+    assert sorted(r[0] for r in table if r[7]) == sorted(str(folder / n) for n in (
+        "broken.yaml", "other-year.yaml", "loop.yaml", "pipe.yaml"))
+    assert len([r for r in table if not r[7]]) == 7  # each of the seven projects once
+    assert {r[7] for r in table if r[0] in (str(folder / "loop.yaml"), str(folder / "pipe.yaml"))} == {
+        f"{folder / 'loop.yaml'}: 符号链接循环（链接最终指回自己），无法读取",
+        f"{folder / 'pipe.yaml'}: 这不是普通文件（可能是管道、设备或套接字），未读取"}
+    # here → ., sub/up → .., soft.yaml and sub/hard.yaml → fire-insurance.yaml, fin-network.yaml named again
+    assert "有 5 处文件或文件夹重复出现（经链接或重复列出），各只计分一次" in result.stderr.splitlines()
+
+
+def _as_unprivileged():
+    """For a child run as root, who reads any folder: CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped from
+    the bounding set before exec, so the engine is refused a chmod 000 folder as anyone else is."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_an_unreadable_folder_is_its_own_row_and_the_batch_goes_on(folder, tmp_path):
+    locked = folder / "locked"
+    locked.mkdir()
+    shutil.copy(ZHANYI_PROJECTS[0], locked / "case.yaml")
+    locked.chmod(0)
+    out = tmp_path / "r.csv"
+    try:
+        child = subprocess.run([sys.executable, "-m", "engine", "batch", str(PROJECT_SCHEME), str(folder), "-o", str(out)],
+                               capture_output=True, text=True, preexec_fn=_as_unprivileged)
+    finally:
+        locked.chmod(0o755)
+    assert child.returncode == 1, child.stderr
+    assert f"{locked}: 无法读取文件夹：Permission denied" in child.stderr.splitlines()
+    assert "写结果文件失败" not in child.stderr
+    table = rows(out)[1:]
+    assert [r[7] for r in table if r[0] == str(locked)] == [f"{locked}: 无法读取文件夹：Permission denied"]
+    assert len([r for r in table if not r[7]]) == 7
+
+
+def test_terminal_lists_twenty_errors_and_the_results_file_all(tmp_path):
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for number in range(25):
+        (cases / f"broken-{number:02d}.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+    out = tmp_path / "r.csv"
+    result = invoke("batch", PROJECT_SCHEME, cases, "-o", out)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines[:20]] == [str(cases / f"broken-{n:02d}.yaml") for n in range(20)]
+    assert lines[20:] == ["另有 5 个案例出错，见结果文件", "25 个案例出错未计分"]
+    assert len(rows(out)) == 26
+    page = tmp_path / "r.html"
+    invoke("batch", PROJECT_SCHEME, cases, "-o", page)
+    assert page.read_text(encoding="utf-8").count("<li>") == 25
+
+
+def test_jobs_are_capped_and_started_only_as_needed(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert (batching.job_count(None), batching.job_count(3), batching.job_count(100_000)) == (2, 3, 8)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert batching.job_count(None) == 61
+
+
+def test_no_more_workers_than_items(monkeypatch):
+    import engine
+
+    started = []
+    real = batching.Pool._start
+    monkeypatch.setattr(batching.Pool, "_start", lambda self, single_use: started.append(single_use) or real(self, single_use))
+    pool = batching.Pool(str(PROJECT_SCHEME), engine.load_scheme(PROJECT_SCHEME), False, 64)
+    scored = list(pool.scored(batching.Item(str(p)) for p in ZHANYI_PROJECTS[:3]))
+    assert [item.path for item, _ in scored] == [str(p) for p in ZHANYI_PROJECTS[:3]] and started == [False] * 3
+
+
+# ------------------------------------------------------------------ Ctrl-C, kill
+
+def _start_hanging_batch(tmp_path, *options):
+    """A batch whose first case never finishes (the test hook), running in its own process group."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for path in ZHANYI_PROJECTS:
+        shutil.copy(path, cases / path.name)
+    out = tmp_path / "results.csv"
+    out.write_text("previous results\n", encoding="utf-8")
+    environment = {**os.environ, "ENGINE_TEST_CRASH_ON": ZHANYI_PROJECTS[0].name, "ENGINE_TEST_CRASH_WITH": "hang"}
+    child = subprocess.Popen([sys.executable, "-m", "engine", "batch", str(PROJECT_SCHEME), str(cases), "-o", str(out),
+                              "--force", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=environment, start_new_session=True)
+    while not list(tmp_path.glob(".results.csv.*.partial")):  # the run is under way (it cannot end by itself)
+        assert child.poll() is None, child.communicate()
+        time.sleep(0.01)
+    return child, out
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_prints_one_line_and_leaves_nothing_behind(jobs, tmp_path):
+    child, out = _start_hanging_batch(tmp_path, "--jobs", jobs)
+    os.killpg(child.pid, signal.SIGINT)  # as the terminal does: to the parent and its workers
+    stdout, stderr = child.communicate()
+    assert (child.returncode, stdout, stderr) == (130, "", "已中断\n")
+    assert leftovers(tmp_path) == [] and out.read_text(encoding="utf-8") == "previous results\n"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)  # no worker left behind
+
+
+def test_kill_stops_the_workers_and_leaves_nothing_behind(tmp_path):
+    child, out = _start_hanging_batch(tmp_path, "--jobs", "2")
+    child.terminate()  # SIGTERM to the parent only
+    stdout, stderr = child.communicate()
+    assert (child.returncode, stdout, stderr) == (130, "", "已中断\n")
+    assert leftovers(tmp_path) == [] and out.read_text(encoding="utf-8") == "previous results\n"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)
+
+
+# ------------------------------------------------------------------ the results file
+
+def test_results_changed_by_another_run_meanwhile_are_not_replaced(folder, tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("results of an earlier run\n", encoding="utf-8")
+
+    def another_run(record):
+        if not (tmp_path / "written").exists():
+            (tmp_path / "written").touch()
+            out.write_text("results of a later run, finished first\n", encoding="utf-8")
+
+    with pytest.raises(batching.OutputError) as caught:
+        batching.run_batch(PROJECT_SCHEME, [folder], out, jobs=2, force=True, on_record=another_run)
+    aside = tmp_path / "results-1.csv"
+    assert str(caught.value.problems[0]) == (
+        f"{out}: 结果文件在本次运行期间被改动（可能另有一次运行写入了它），未覆盖；本次结果另存为 {aside}")
+    assert out.read_text(encoding="utf-8") == "results of a later run, finished first\n"
+    assert len(rows(aside)) == 10 and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600)])
+def test_results_get_the_permissions_the_umask_gives(mask, expected, folder, tmp_path):
+    previous = os.umask(mask)
+    try:
+        for suffix in ("csv", "jsonl", "xlsx", "html"):
+            out = tmp_path / f"r.{suffix}"
+            invoke("batch", PROJECT_SCHEME, folder, "-o", out)
+            assert stat.S_IMODE(out.stat().st_mode) == expected, suffix
+        out = tmp_path / "r.csv"
+        out.chmod(0o640)
+        invoke("batch", PROJECT_SCHEME, folder, "-o", out, "--force")
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its own
+    finally:
+        os.umask(previous)
+
+
+def test_a_results_file_that_is_a_fifo_is_refused_and_stays(tmp_path):
+    out = tmp_path / "results.csv"
+    os.mkfifo(out)
+    result = invoke("batch", PROJECT_SCHEME, ZHANYI_PROJECTS[0], "-o", out, "--force")
+    assert (result.exit_code, result.stderr) == (
+        2, f"{out}: 这不是普通文件（是设备、管道或套接字），不能当作输出文件，加 --force 也不会替换它"
+           "（提示：请写一个普通的文件名；要输出到屏幕，不写 -o 即可）\n")
+    assert stat.S_ISFIFO(os.lstat(out).st_mode) and leftovers(tmp_path) == []

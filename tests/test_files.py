@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PROJECT_SCHEME, ZHANYI_PROJECTS
 
 from engine.cli import main
 from engine.files import AtomicFile, OutputError, check_target, write_atomic
-
-from conftest import PROJECT_SCHEME, ZHANYI_PROJECTS
 
 FIRE = next(p for p in ZHANYI_PROJECTS if p.stem == "fire-insurance")
 NOT_REGULAR = ("这不是普通文件（是设备、管道或套接字），不能当作输出文件，加 --force 也不会替换它"
