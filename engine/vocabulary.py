@@ -244,8 +244,10 @@ def _load(files: tuple[tuple[str, int, int], ...]) -> Vocabulary:
     vocabulary.merge(_read(shipped))
     vocabulary.sources.append(str(shipped))
     for path, _, _ in files:
-        if not Path(path).is_file():
+        if not os.path.lexists(path):
             raise VocabularyError(Problem("词表文件不存在", Location(path), code="file-not-found"))
+        # Anything else that is not a readable regular file — a FIFO, a device, a socket, a folder, a link
+        # to one or to itself — is told as what it is by the loader, which opens nothing but regular files.
         vocabulary.merge(_read(path))
         vocabulary.sources.append(path)
     return vocabulary

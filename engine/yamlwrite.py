@@ -29,7 +29,7 @@ _YAML_WORDS = {"", "~", "null", "true", "false", "yes", "no", "on", "off", "y", 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_BIDI}\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 FOLD_AT = 4_000  # characters of a quoted value per line before it is folded (the loader takes 100,000)
 MAX_SIMPLE_KEY = 1_000  # YAML's implicit keys stop at 1,024 characters
 
