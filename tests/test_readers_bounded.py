@@ -128,6 +128,23 @@ def test_the_xls_reader_reads_streams_from_the_mini_stream_too(tmp_path):
     assert (sheet.name, sheet.bottom + 1, sheet.right + 1, len(sheet.merged)) == ("自评表", 39, 8, 28)
 
 
+def test_a_panic_inside_calamine_is_a_located_refusal_not_a_traceback(tmp_path, monkeypatch):
+    """pyo3 turns a Rust panic into PanicException, a BaseException that `except Exception` lets through."""
+    import python_calamine
+
+    class PanicException(BaseException):
+        pass
+
+    def panic(stream):  # noqa: ANN001, ANN202
+        raise PanicException("range end index 2 out of range for slice of length 0")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panic)
+    path = tmp_path / "t.xlsx"
+    make.xlsx_table(path)
+    assert refusal(path) == (f"{path}: 无法作为Excel 工作簿（.xlsx）读取：range end index 2 out of range for slice of "
+                             "length 0（提示：请用 Excel 或 WPS 打开后重新保存）")
+
+
 # ------------------------------------------------------------------ zip containers ----
 
 def test_a_zip_whose_end_record_is_missing_is_broken_not_a_crash(tmp_path):

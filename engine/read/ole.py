@@ -157,7 +157,10 @@ def biff_sheets(stream: bytes, merged_limit: int) -> list[SheetExtent]:
             if last >= first:
                 current.add(row, first, last)
         elif kind == _MERGED and len(body) >= 2:
-            count = min(struct.unpack_from("<H", body, 0)[0], (len(body) - 2) // 8)
+            count = struct.unpack_from("<H", body, 0)[0]
+            if 2 + 8 * count > len(body):  # calamine reads past the record's end and panics
+                raise CompoundFileError(f"工作表“{current.name}”的合并单元格记录已损坏（声称 {count} 处，只写了 "
+                                        f"{(len(body) - 2) // 8} 处）")
             current.merged.extend(struct.unpack_from("<4H", body, 2 + 8 * i) for i in range(count))
             if len(current.merged) > merged_limit:
                 break

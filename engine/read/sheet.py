@@ -41,9 +41,8 @@ def read_workbook(raw: bytes, source: str, kind: str) -> Reading:
     except python_calamine.PasswordError:
         raise ReadError(Problem("工作簿设置了密码，无法读取", Location(source), code="password-protected",
                                 hint="请在 Excel 中输入密码打开，取消密码后另存，再导入")) from None
-    except Exception as exc:  # noqa: BLE001 - calamine's errors all mean "not a workbook it can read"
-        raise ReadError(Problem(f"无法作为{_FORMAT_NAMES[kind]}读取：{_short(exc)}", Location(source),
-                                code="broken-workbook", hint="请用 Excel 或 WPS 打开后重新保存")) from None
+    except BaseException as exc:  # noqa: BLE001 - calamine's errors (and its panics) mean "not a workbook it can read"
+        raise _unreadable(exc, kind, source) from None
     percent = _percent_cells(raw) if kind == "xlsx" else {}
     reading = Reading(source, _FORMAT_NAMES[kind])
     if len(workbook.sheet_names) > MAX_SHEETS:
@@ -51,12 +50,23 @@ def read_workbook(raw: bytes, source: str, kind: str) -> Reading:
     for index, name in enumerate(workbook.sheet_names):
         try:
             sheet = workbook.get_sheet_by_index(index)
-        except Exception as exc:  # noqa: BLE001
-            raise ReadError(Problem(f"工作表“{_shown(name)}”无法读取：{_short(exc)}", Location(source),
-                                    code="broken-workbook")) from None
-        _check_extent(name, sheet.height, sheet.width, sheet.height * sheet.width, source)
-        reading.grids.append(_sheet_grid(sheet, name, source, kind, percent.get(name, set())))
+            _check_extent(name, sheet.height, sheet.width, sheet.height * sheet.width, source)
+            reading.grids.append(_sheet_grid(sheet, name, source, kind, percent.get(name, set())))
+        except ReadError:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise _unreadable(exc, kind, source, name) from None
     return reading
+
+
+def _unreadable(exc: BaseException, kind: str, source: str, sheet: str | None = None) -> ReadError:
+    """A refusal for what calamine could not read. A Rust panic reaches Python as pyo3's PanicException,
+    which is a BaseException: it is caught here too, and only an interrupt or an exit goes on."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+        raise exc
+    what = f"工作表“{_shown(sheet)}”无法读取" if sheet is not None else f"无法作为{_FORMAT_NAMES[kind]}读取"
+    return ReadError(Problem(f"{what}：{_short(exc)}", Location(source), code="broken-workbook",
+                             hint="请用 Excel 或 WPS 打开后重新保存"))
 
 
 def _short(exc: Exception) -> str:
@@ -230,6 +240,9 @@ def _survey_xlsx(raw: bytes, source: str) -> list[_Extent]:
     rels_name = "xl/_rels/workbook.xml.rels"
     rels = etree.fromstring(archive.read(rels_name), _parser()) if rels_name in names else None
     targets = {rel.get("Id"): rel.get("Target", "") for rel in (rels if rels is not None else [])}
+    for member in names:
+        if member.lower().endswith("sharedstrings.xml"):
+            _check_shared_strings(archive, member, source)
     extents = []
     for sheet in sheets:
         target = targets.get(sheet.get(f"{_REL_NS}id") or "", "")
@@ -241,6 +254,24 @@ def _survey_xlsx(raw: bytes, source: str) -> list[_Extent]:
             _survey_sheet_xml(stream, extent, source)
         extents.append(extent)
     return extents
+
+
+def _check_shared_strings(archive, member: str, source: str) -> None:  # noqa: ANN001
+    """calamine reserves room for as many shared strings as the table's header says it holds: a header of
+    4,294,967,295 aborts the interpreter. A workbook needs no more distinct strings than it has cells."""
+    from lxml import etree
+
+    with archive.open(member) as stream:
+        for _, element in etree.iterparse(stream, events=("start",), resolve_entities=False, no_network=True,
+                                          huge_tree=False, load_dtd=False):
+            for attribute in ("uniqueCount",):
+                value = element.get(attribute, "0")
+                claimed = int(value) if value.isdigit() else 0
+                if claimed > MAX_CELLS:
+                    raise ReadError(Problem(f"工作簿的共享字符串表声称有 {claimed:,} 个字符串（上限 {MAX_CELLS:,} 个）",
+                                            Location(source), code="table-too-large",
+                                            hint="真实的自评表没有这么多文字；请用 Excel 打开后重新保存"))
+            return
 
 
 def _survey_sheet_xml(stream, extent: _Extent, source: str) -> None:  # noqa: ANN001

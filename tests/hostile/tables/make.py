@@ -245,6 +245,13 @@ def xlsx_bzip2_member(path: Path) -> None:
     _zip_raw(path, [("xl/workbook.xml", packed, 12, zlib.crc32(xml), len(packed), len(xml))])
 
 
+def xlsx_shared_strings_claim_four_billion(path: Path) -> None:
+    """A shared-string table whose header claims 4,294,967,295 strings: calamine reserved room for them all."""
+    strings = ('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+               'count="1" uniqueCount="4294967295"><si><t>项目名称</t></si></sst>')
+    _xlsx(path, [("项目表", _sheet_xml(table()))], {"xl/sharedStrings.xml": strings})
+
+
 def xlsx_sheet_name_with_line_break(path: Path) -> None:
     """The table on a sheet whose name holds a line break and a YAML key: cell references carry the name."""
     _xlsx(path, [("项目表\nhacked: 1", _sheet_xml(table(), "", ["A1:I1"]))])
@@ -374,6 +381,12 @@ def xls_merged_whole_columns(path: Path) -> None:
     """The table with 1,000 merged ranges over whole columns to its right (J1:IV65536): all clipped away."""
     path.write_bytes(_compound(_biff([("项目表", _table_records(table()) + [_merged((0, 0, 0, 8))]
                                        + [_merged(*[(0, 65_535, 9, 255)] * 500)] * 2)])))
+
+
+def xls_merged_record_lies(path: Path) -> None:
+    """A MERGEDCELLS record that claims 65,535 ranges and holds one: calamine read past its end and panicked."""
+    lying = _record(0x00E5, struct.pack("<H", 0xFFFF) + struct.pack("<4H", 0, 0, 0, 8))
+    path.write_bytes(_compound(_biff([("项目表", _table_records(table()) + [lying])])))
 
 
 def xls_looped_sectors(path: Path) -> None:
