@@ -161,6 +161,26 @@ def test_a_stored_member_whose_size_lies_is_refused(tmp_path):
     assert refusal(path).startswith(f"{path}: 压缩包中的“xl/workbook.xml”解压后与声明的大小（5 字节）不符")
 
 
+@pytest.mark.parametrize("damage", ["checksum", "local name", "version"])
+def test_what_zipfile_would_refuse_on_reading_a_member_is_refused_before_any_is_read(damage, tmp_path):
+    """Found by mutating real files: a bad CRC on an .ods mimetype, a local header naming another member,
+    a 'version needed' past zipfile's escaped as BadZipFile and NotImplementedError (exit 3)."""
+    path = tmp_path / "t.ods"
+    make.ods_trailing_empty_rows(path)
+    raw = bytearray(path.read_bytes())
+    if damage == "checksum":
+        raw[14] ^= 0xFF  # the first local header's CRC
+        at = raw.find(b"PK\x01\x02")
+        raw[at + 16] ^= 0xFF  # and the directory's, so both agree and only the data disagrees
+    elif damage == "local name":
+        raw[30] = ord("M")  # "mimetype" -> "Mimetype" in the local header only
+    else:
+        at = raw.find(b"PK\x01\x02")
+        raw[at + 6] = 255  # version needed to extract: 25.5
+    path.write_bytes(bytes(raw))
+    assert refusal(path).startswith(f"{path}: 文件像是压缩包（Excel 或 Word），但已损坏或不完整")
+
+
 def test_an_encrypted_zip_member_is_refused(tmp_path):
     path = tmp_path / "t.xlsx"
     make._zip_raw(path, [("xl/workbook.xml", b"x", 0, 0, 1, 1)])

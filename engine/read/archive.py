@@ -6,9 +6,10 @@ but it can lie. So, before any XML parser sees a byte, and in this order:
 1. the end-of-archive record is read by hand: how many members it lists and how long its directory is
    bound what `zipfile` will build (a directory of a million entries is refused, not listed);
 2. every member's declared size and compression ratio, and their total, are checked;
-3. every member is inflated in small steps, its output counted and thrown away, and stopped at its
-   declared size: a member that inflates to more than it says (a zip bomb with a lying header), or
-   with a compression method no Office program writes, is refused.
+3. every member is inflated in small steps, its output counted, checksummed and thrown away, and
+   stopped at its declared size: a member that inflates to more than it says (a zip bomb with a lying
+   header), with a compression method no Office program writes, or that zipfile would
+   refuse later (a bad CRC, a local name other than the directory's) is refused now.
 
 Each limit is a named constant of `engine.read`; each refusal names the file and the member.
 """
@@ -42,8 +43,8 @@ def open_archive(raw: bytes, source: str):  # noqa: ANN201 - a zipfile.ZipFile
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error):
-        raise _broken(source) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError, EOFError, struct.error):
+        raise _broken(source) from None  # NotImplementedError: a zip version past what zipfile reads
     if len(infos) > MAX_ZIP_MEMBERS:
         raise _too_many(len(infos), source)
     _check_declared(infos, len(raw), source)
@@ -80,7 +81,9 @@ def _check_declared(infos: list[zipfile.ZipInfo], size: int, source: str) -> Non
 
 
 def _check_inflated(raw: bytes, infos: list[zipfile.ZipInfo], source: str) -> None:
-    """Inflate every member, counting and discarding, never past its declared size (nor the limits)."""
+    """Inflate every member, counting and discarding, never past its declared size (nor the limits), and
+    check it as zipfile will when it is read — its local name, version and CRC — so that no later read of
+    a member can fail in a way no reader expects."""
     view = memoryview(raw)
     for info in infos:
         if info.flag_bits & 0x1:
@@ -90,41 +93,50 @@ def _check_inflated(raw: bytes, infos: list[zipfile.ZipInfo], source: str) -> No
         if len(data) < info.compress_size:
             raise _broken(source)
         if info.compress_type == zipfile.ZIP_STORED:
-            produced = len(data)
+            produced, crc = len(data), zlib.crc32(data)
         elif info.compress_type == zipfile.ZIP_DEFLATED:
-            produced = _inflated_size(data, info, source)
+            produced, crc = _inflated_size(data, info, source)
         else:
             raise _unsupported(info.filename, f"第 {info.compress_type} 种压缩方式", source)
         if produced != info.file_size:
             raise _lying(info.filename, info.file_size, source)
+        if crc != info.CRC:
+            raise _broken(source)
 
 
 def _data_start(raw: bytes, info: zipfile.ZipInfo, source: str) -> int:
     at = info.header_offset
-    if at + 30 > len(raw) or raw[at:at + 4] != _LOCAL:
+    if at < 0 or at + 30 > len(raw) or raw[at:at + 4] != _LOCAL:
         raise _broken(source)
     name_length, extra_length = struct.unpack_from("<2H", raw, at + 26)
+    name = raw[at + 30:at + 30 + name_length]
+    if name != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace"):
+        raise _broken(source)  # zipfile refuses a member whose local name differs from the directory's
     return at + 30 + name_length + extra_length
 
 
-def _inflated_size(data: memoryview, info: zipfile.ZipInfo, source: str) -> int:
+def _inflated_size(data: memoryview, info: zipfile.ZipInfo, source: str) -> tuple[int, int]:
+    """(bytes produced, their CRC), stopping one byte past the declared size."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     limit = info.file_size + 1  # one byte more than declared is enough to know it lies
-    produced = 0
+    produced = crc = 0
     try:
         for offset in range(0, len(data), _STEP):
             pending = data[offset:offset + _STEP]
             while pending:
-                produced += len(inflater.decompress(pending, limit - produced))
+                out = inflater.decompress(pending, limit - produced)
+                produced += len(out)
+                crc = zlib.crc32(out, crc)
                 if produced >= limit:
-                    return produced
+                    return produced, crc
                 pending = inflater.unconsumed_tail
             if inflater.eof:
                 break
-        produced += len(inflater.flush())
+        out = inflater.flush()
+        produced, crc = produced + len(out), zlib.crc32(out, crc)
     except zlib.error:
         raise _broken(source) from None
-    return produced
+    return produced, crc
 
 
 # ------------------------------------------------------------------ refusals ----
