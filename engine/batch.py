@@ -425,9 +425,9 @@ def _worker(connection: Any, scheme_path: str, full_results: bool, scheme: Any, 
 
     if not os.environ.get("ENGINE_DEBUG"):
         faulthandler.disable()  # a crash is reported as the case's row, not as a dump on the terminal
-    _start_worker(scheme_path, full_results, scheme)
-    crash = _test_crash()
     try:
+        _start_worker(scheme_path, full_results, scheme)
+        crash = _test_crash()
         connection.send(_READY)
         while True:
             work = connection.recv()
@@ -439,6 +439,8 @@ def _worker(connection: Any, scheme_path: str, full_results: bool, scheme: Any, 
                 connection.send((index, score_item(item)))
     except (EOFError, OSError):
         return  # the parent is gone
+    except BaseException:  # noqa: BLE001 - e.g. a reply too big to pickle: no traceback on the terminal;
+        os._exit(1)  # the parent sees the death, retries the item alone, and reports it as that item's row
 
 
 def _test_crash() -> Callable[[Item], None] | None:

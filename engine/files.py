@@ -111,12 +111,12 @@ class AtomicFile:
             raise _write_error(exc, target, "无法在此处写文件") from None
         try:
             if target.mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(descriptor, target.mode)  # exactly the replaced file's bits, whatever the umask
-                if target.owner is not None and hasattr(os, "fchown"):
-                    try:
+                try:
+                    os.fchmod(descriptor, target.mode)  # exactly the replaced file's bits, whatever the umask
+                    if target.owner is not None and hasattr(os, "fchown"):
                         os.fchown(descriptor, *target.owner)
-                    except OSError:
-                        pass  # only root may give a file away; the mode is what matters
+                except OSError:
+                    pass  # only root may give a file away; FAT has no modes to keep
             self.stream: IO = os.fdopen(descriptor, "w", encoding="utf-8", newline="") if text else os.fdopen(descriptor, "wb")
         except BaseException:
             os.close(descriptor)
