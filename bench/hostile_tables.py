@@ -75,8 +75,9 @@ def baseline(engine_root: Path) -> tuple[float, float]:
     return seconds, megabytes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main() -> list[str]:
+    """Run and print; the entries over a target or killed (empty when all are met), for bench/run.py."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run the entries whose id contains this")
     parser.add_argument("--engine-root", type=Path, default=ROOT, help="the checkout whose engine runs the commands")
     args = parser.parse_args()
@@ -101,7 +102,8 @@ def main() -> None:
             over.append(entry["id"])
     print(f"entries over {SECONDS:g} s CPU or {MEGABYTES} MB, or killed: {len(over)}"
           + "".join(f"\n  {name}" for name in over))
+    return over
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(1 if main() else 0)
