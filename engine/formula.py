@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+import re
 import difflib
 import unicodedata
 import warnings
@@ -435,7 +436,9 @@ class _Checker:
 
 def suggest(name: str, candidates: Collection[str]) -> str | None:
     """A did-you-mean hint for `name` among `candidates`, in Chinese, or None."""
-    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
+    # Ids and keys may be written as numbers (id: 3): compared as the text they are shown as.
+    name, candidates = str(name), [str(candidate) for candidate in candidates]
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
     if not close:
         return None
     # Chinese names share many characters (…指标, …率); offer only those about as close as the best.
@@ -541,4 +544,16 @@ def failure_reason(exc: BaseException) -> str:
         return "数值过大"
     if isinstance(exc, (RecursionError, MemoryError)):
         return "计算过于复杂"
+    if isinstance(exc, TypeError):  # Python's words for a text or a blank where a number belongs
+        text = str(exc)
+        names = list(dict.fromkeys(_TYPE_WORDS[name] for name in re.findall(r"[\w.]+", text) if name in _TYPE_WORDS))
+        if "not supported between" in text:
+            return f"{'与'.join(names) or '这两个值'}不能比较大小（文字只能比较是否相等）"
+        odd = [name for name in names if name != "数字"]
+        if odd and any(word in text for word in ("operand", "multiply", "concatenate")):
+            return f"{'、'.join(odd)}不能做算术运算（应为数字）"
     return str(exc) or type(exc).__name__
+
+
+_TYPE_WORDS = {"str": "文字", "sequence": "文字", "decimal.Decimal": "数字", "int": "数字", "bool": "是/否",
+               "NoneType": "空值", "_NotApplicableMarker": "na（不适用）", "tuple": "数据表的一列"}

@@ -157,19 +157,22 @@ def _assign(document: Document, target: Path, value: Any, position: tuple | None
     data = document.data
     if not isinstance(data, dict):
         raise ValueProblem(f"案例不是映射（实际为{describe_value(data)}），set 无处可设")
+    written: list = []  # the path as the case holds it: a mapping's keys are text, as the loader reads them
     for depth, part in enumerate(target):
         last = depth == len(target) - 1
-        here = format_path(target[:depth]) or "案例"
+        here = format_path(written) or "案例"
         if isinstance(data, dict):
+            written.append(str(part))
             if last:
-                data[part] = copy.deepcopy(value)
+                data[str(part)] = copy.deepcopy(value)
             else:
-                data = data.setdefault(part, {})
+                data = data.setdefault(str(part), {})
         elif isinstance(data, list):
             if not isinstance(part, int):
                 raise ValueProblem(f"{here} 是列表，路径的下一段应为序号（从 0 数起），实际为“{part}”")
             if part >= len(data):
                 raise ValueProblem(f"{here} 只有 {len(data)} 项，没有第 {part} 项（序号从 0 数起）")
+            written.append(part)
             if last:
                 data[part] = copy.deepcopy(value)
             else:
@@ -178,7 +181,7 @@ def _assign(document: Document, target: Path, value: Any, position: tuple | None
             raise ValueProblem(f"{here} 是{describe_value(data).strip()}，不是映射或列表，不能再往下设“{part}”",
                                "检查 set 的路径是否写对")
     if position is not None:
-        document.positions[target] = (*position[:2], source)
+        document.positions[tuple(written)] = (*position[:2], source)
 
 
 def set_problems(document: Document, path: Path, test: dict) -> list[Problem]:

@@ -76,6 +76,8 @@ def case_template(scheme: CompiledScheme, schema_path: str = "case.schema.json")
 def _place(tree: dict, path: tuple, value: Any) -> None:
     for part in path[:-1]:
         tree = tree.setdefault(str(part), {})
+        if not isinstance(tree, dict):
+            return  # two inputs where one reads inside the other's value: the first one placed stays
     tree.setdefault(str(path[-1]), value)
 
 

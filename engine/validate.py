@@ -483,7 +483,8 @@ def bind_case(scheme: CompiledScheme, document: Document,
     for table in scheme.tables.values():
         tables[table.name] = tuple(_read_table(table, document, problems))
         for column in table.columns:
-            values[table.column_name(column)] = tuple(row.values[column] for row in tables[table.name])
+            # A cell that could not be read is a problem already; the column holds None there.
+            values[table.column_name(column)] = tuple(row.values.get(column) for row in tables[table.name])
     assessments = _read_assessments(scheme, document, problems)
     if problems:
         return None, problems

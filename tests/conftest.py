@@ -17,14 +17,14 @@ PROJECT_SCHEME = ROOT / "schemes" / "project-self-eval" / "2023.yaml"
 ZHANYI_PROJECTS = sorted((ROOT / "cases" / "zhanyi-2023" / "projects").glob("*.yaml"))
 
 
-FUZZ: Counter = Counter()  # filled by tests/test_fuzz.py, reported at the end of the run
+FUZZ: Counter = Counter()  # filled by tests/test_fuzz.py and tests/test_no_exit_3.py, reported at the end of the run
 
 
 def pytest_terminal_summary(terminalreporter):
     if FUZZ["inputs"]:
         terminalreporter.write_line(
             f"fuzz: {FUZZ['inputs']:,} inputs tried, {FUZZ['located errors']:,} located errors, "
-            f"{FUZZ['results']:,} results, {FUZZ['tracebacks']} tracebacks")
+            f"{FUZZ['results']:,} results, {FUZZ['tracebacks']} tracebacks, {FUZZ['exit-3']} exit-3")
 
 
 def pytest_addoption(parser):

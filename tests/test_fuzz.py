@@ -3,7 +3,8 @@
 Every input must end in a located error or a result, and every result must keep the invariants of
 tests/invariants.py (0 ≤ row score ≤ weight, total = sum of rounded rows, grade = band of the total,
 explain's total = score's, the same bytes when scored again). Counts are printed at the end of the run
-("fuzz: … inputs tried, … located errors, … results, … tracebacks"); tracebacks must be 0.
+("fuzz: … inputs tried, … located errors, … results, … tracebacks, … exit-3"); tracebacks must be 0, and
+so must exit-3: the commands run on hostile files by tests/test_no_exit_3.py that ended in an internal error.
 Hypothesis runs derandomized, so CI sees the same inputs each time and a failure reproduces.
 """
 
