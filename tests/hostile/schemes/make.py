@@ -71,3 +71,19 @@ def question_keys(path: Path) -> None:
 
 def fifo(path: Path) -> None:
     os.mkfifo(path)
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def case_of_5000_digits(path: Path) -> None:
+    """沾益 fire-insurance with a 5,000-digit 全年执行数: more digits than Python converts to int."""
+    text = (ROOT / "cases/zhanyi-2023/projects/fire-insurance.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("executed: 38.50}   # 年度资金总额", "executed: " + "9" * 5000 + "}   # 年度资金总额", 1),
+                    encoding="utf-8")
+
+
+def scheme_of_5000_digits(path: Path) -> None:
+    """The project scheme with a 5,000-digit weight."""
+    text = (ROOT / "schemes/project-self-eval/2023.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("    weight: 10\n", "    weight: 1" + "0" * 4999 + "\n", 1), encoding="utf-8")
