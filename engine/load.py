@@ -186,9 +186,10 @@ def _refuse_long_lines(text: str, source: str) -> None:
 
 
 _LONG_LINE = re.compile(r"^[^\n]{%d}" % (MAX_SCALAR_CHARS + 1), re.M)
-# Possessive (*+, ++): a failed match does not give the spaces back one by one and try again.
-_INDENT = re.compile(r"^ ++(?=[^ \n#])", re.M)
-_CHAIN = re.compile(r"^ *+((?:[-?:](?:[ \t]++|$))++)", re.M)
+# A line whose content starts at column MAX_DEPTH / 2 or beyond, counting indentation and `- ` / `? ` / `: `
+# markers: without one, no node can be more than MAX_DEPTH levels deep (each level needs a column of its own,
+# shared at most once by a key and the sequence under it).
+_DEEP_COLUMN = re.compile(r"^(?:[ \t]|[-?:](?=[ \t]|$)){%d}" % (MAX_DEPTH // 2), re.M)
 _MARKER = re.compile(r"[-?:](?:[ \t]+|$)")
 _KEY = re.compile(r":(?:[ \t]|$)")
 _NODE_LINE = re.compile(r"^( *+)(?=[-?:](?:[ \t]|$)|[^\n#]*?:(?:[ \t]|$))", re.M)
@@ -200,13 +201,11 @@ def _refuse_deep_blocks(text: str, source: str) -> None:
     and crashes the process a few tens of thousands of levels down).
 
     Each level of block nesting needs a column of its own (a sequence may share its key's column once):
-    indentation, or one more `- ` / `? ` / `key: ` on the same line. A document whose deepest indentation
-    and longest run of `- ` on one line cannot reach MAX_DEPTH is passed at once; any other is walked line
-    by line, keeping the open nodes' columns on a stack.
+    indentation, or one more `- ` / `? ` / `key: ` on the same line. A document with no line reaching
+    column MAX_DEPTH / 2 is passed at once; any other is walked line by line, keeping the open nodes'
+    columns on a stack. (Possessive *+ and ++ below: a failed match does not give spaces back one by one.)
     """
-    deepest = max((len(indent) for indent in _INDENT.findall(text)), default=0)
-    chain = max((len(markers) for markers in _CHAIN.findall(text)), default=0)
-    if 2 * (deepest + chain + 2) <= MAX_DEPTH:
+    if not _DEEP_COLUMN.search(text):
         return
     open_nodes: list[tuple[int, bool, int]] = []  # (column, is a key, depth)
     block_scalar_owner = -1  # inside a block scalar (| or >): the column of the node that owns it
