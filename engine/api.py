@@ -293,6 +293,10 @@ def _validate_test_file(document: Document, path: Path, check: FileCheck) -> Non
     check.problems = check_shape(document, "test")
     if check.problems:
         return
+    if "\0" in document.data["scheme"]:
+        check.problems.append(document.problem(("scheme",), "方案文件的路径中含有空字符（\\0），不是有效的文件名",
+                                               code="bad-path"))
+        return
     scheme_file = Path(path).parent / document.data["scheme"]
     try:
         load_scheme(scheme_file)
@@ -302,9 +306,10 @@ def _validate_test_file(document: Document, path: Path, check: FileCheck) -> Non
     from .scheme_tests import set_problems
 
     for i, test in enumerate(document.data["tests"]):
-        if isinstance(test["case"], str) and not (Path(path).parent / test["case"]).is_file():
-            check.problems.append(document.problem(("tests", i, "case"), f"案例文件 {test['case']} 不存在", code="file-not-found"))
-        elif test.get("set"):
+        case = test["case"]
+        if isinstance(case, str) and "\0" not in case and not (Path(path).parent / case).is_file():
+            check.problems.append(document.problem(("tests", i, "case"), f"案例文件 {case} 不存在", code="file-not-found"))
+        elif test.get("set") or isinstance(case, str) and "\0" in case:
             check.problems.extend(set_problems(document, ("tests", i), test))
 
 

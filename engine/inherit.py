@@ -53,6 +53,9 @@ def _resolve(document: Document, seen: tuple[FsPath, ...]) -> Document:
     if not isinstance(data["extends"], str) or not data["extends"].strip():
         raise LoadError(document.problem(("extends",), "extends 应写被继承的方案文件的路径（如 2023.yaml）",
                                          code="bad-extends"))
+    if "\0" in data["extends"]:
+        raise LoadError(document.problem(("extends",), "extends 的路径中含有空字符（\\0），不是有效的文件名",
+                                         code="bad-extends"))
     base_file = FsPath(document.source).parent / data["extends"]
     if base_file.resolve() in seen + (here,):
         chain = " → ".join(str(p.name) for p in seen + (here, base_file.resolve()))

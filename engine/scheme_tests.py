@@ -83,6 +83,9 @@ def run_test_file(path: str | FsPath) -> TestFileReport:
     report.problems = check_shape(document, "test")
     if report.problems:
         return report
+    if "\0" in document.data["scheme"]:
+        report.problems = [document.problem(("scheme",), "方案文件的路径中含有空字符（\\0），不是有效的文件名", code="bad-path")]
+        return report
     scheme_path = FsPath(path).parent / document.data["scheme"]
     try:
         report.scheme = load_scheme(scheme_path)
@@ -92,7 +95,7 @@ def run_test_file(path: str | FsPath) -> TestFileReport:
     for i, test in enumerate(document.data["tests"]):
         try:
             report.outcomes.append(_run_one(report.scheme, document, ("tests", i), test))
-        except SetPathError as error:
+        except TestFileError as error:
             report.problems.extend(error.problems)
     return report
 
@@ -106,7 +109,7 @@ def _run_one(scheme: CompiledScheme, document: Document, path: Path, test: dict)
         if problems:
             raise EngineError(problems)
         result = evaluate(scheme, case)
-    except SetPathError:
+    except TestFileError:
         raise  # a `set:` path leading nowhere is the test file's problem, not the scoring's
     except EngineError as error:
         message = "\n".join(str(p) for p in error.problems)
@@ -124,6 +127,9 @@ def _run_one(scheme: CompiledScheme, document: Document, path: Path, test: dict)
 
 def _case_document(document: Document, path: Path, test: dict) -> Document:
     if isinstance(test["case"], str):
+        if "\0" in test["case"]:
+            raise TestFileError(document.problem(path + ("case",), "案例文件的路径中含有空字符（\\0），不是有效的文件名",
+                                                 code="bad-path"))
         case_document = load_document(FsPath(document.source).parent / test["case"])
     else:
         case_document = subdocument(document, path + ("case",))
@@ -135,12 +141,13 @@ def _case_document(document: Document, path: Path, test: dict) -> Document:
         except ValueProblem as exc:
             problems.append(document.problem(where, exc.message, exc.hint, "bad-set-path"))
     if problems:
-        raise SetPathError(problems)
+        raise TestFileError(problems)
     return case_document
 
 
-class SetPathError(EngineError):
-    """A `set:` path of a test that does not lead to a place in its case: the test file's mistake."""
+class TestFileError(EngineError):
+    """A test that points nowhere — a `set:` path that does not lead to a place in its case, a path that
+    cannot be a file name: the test file's mistake, not the scoring's."""
 
     kind = "test"
 
@@ -185,10 +192,10 @@ def _assign(document: Document, target: Path, value: Any, position: tuple | None
 
 
 def set_problems(document: Document, path: Path, test: dict) -> list[Problem]:
-    """The `set:` paths of one test that lead nowhere in its case (for engine validate)."""
+    """What of one test points nowhere — its case path, its `set:` paths (for engine validate)."""
     try:
         _case_document(document, path, test)
-    except SetPathError as error:
+    except TestFileError as error:
         return error.problems
     except EngineError:
         return []  # the case itself: reported when the test runs

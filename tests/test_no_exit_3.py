@@ -520,3 +520,20 @@ def test_a_shipped_test_file_with_one_node_mutated(command, tree):
         outcome(command_line(command, tests, tests, tests, tests))
 
     attempt()
+
+
+@pytest.mark.parametrize("name, text, command, line", [
+    ("child.yaml", 'extends: "base\\0.yaml"\nfiscal_year: 2024\n', "score",
+     "{f}:1:10: extends：extends 的路径中含有空字符（\\0），不是有效的文件名"),
+    ("bad.test.yaml", 'scheme: "s\\0.yaml"\ntests:\n  - {name: x, case: c.yaml, expect: {total: 100}}\n', "test",
+     "{f}:1:9: scheme：方案文件的路径中含有空字符（\\0），不是有效的文件名"),
+    ("bad.test.yaml", f"scheme: '{PROJECT}'\ntests:\n  - {{name: x, case: \"c\\0.yaml\", expect: {{total: 100}}}}\n", "validate",
+     "{f}:3:21: tests[0].case：案例文件的路径中含有空字符（\\0），不是有效的文件名"),
+])
+def test_a_path_written_in_a_document_with_a_nul(name, text, command, line, tmp_path):
+    # A NUL in a path made os.stat raise ValueError: an internal error.
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, printed = run(*([command, path, FIRE] if command == "score" else [command, path]))
+    assert code == (1 if command == "validate" else 2)
+    assert line.format(f=path) in said(printed), printed
