@@ -186,9 +186,11 @@ def new_year(scheme_path: str | Path, year: int, force: bool = False) -> list[st
             f"#   indicators:\n#     - {{id: {next(iter(base.leaves())).id}, weight: 12}}\n"
             f"# 改完用 engine diff {source.name} {year}.yaml --cases 案例文件夹 看哪些案例的得分有变化。\n"
             f"extends: {source.name}\nfiscal_year: {year}\nversion: \"{year}.1\"\n")
-    write_atomic(target, text, force=force, inputs=(scheme_path,))
     test_schema = os.path.relpath(_schemas_folder(target) / "test.schema.json", target.parent)
-    write_atomic(tests, year_test_file(source, target, year, test_schema), force=force, inputs=(scheme_path,))
+    # Both made before either is written: last year's test file may be refused, and then nothing is.
+    test_text = year_test_file(source, target, year, test_schema, base.id)
+    write_atomic(target, text, force=force, inputs=(scheme_path,))
+    write_atomic(tests, test_text, force=force, inputs=(scheme_path,))
     return [str(target), str(tests)]
 
 

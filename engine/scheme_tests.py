@@ -332,10 +332,12 @@ def coverage_of(reports: list[TestFileReport]) -> list[Coverage]:
     return list(by_scheme.values())
 
 
-def year_test_file(base: FsPath, target: FsPath, year: int, schema: str = "../../schemas/test.schema.json") -> str:
+def year_test_file(base: FsPath, target: FsPath, year: int, schema: str = "../../schemas/test.schema.json",
+                   scheme_id: str | None = None) -> str:
     """The test file of a new year's scheme: last year's tests run on the new scheme, which says nothing new
     yet, so they must still pass; each case keeps its own year (`year: any`). When the scheme changes,
-    the tests whose figures move are updated with it."""
+    the tests whose figures move are updated with it. Last year's test file must be one (TestFileError);
+    `scheme_id` spares loading `target` for a file with no tests."""
     from .yamlwrite import document_yaml
 
     base_tests = base.with_name(base.name.removesuffix(".yaml") + TEST_SUFFIX)
@@ -346,6 +348,9 @@ def year_test_file(base: FsPath, target: FsPath, year: int, schema: str = "../..
     tests = []
     if base_tests.is_file():
         document = load_document(base_tests)
+        problems = check_shape(document, "test")
+        if problems:
+            raise TestFileError(problems)
         for test in document.data.get("tests") or []:
             copied = dict(test)
             error = str((copied.get("expect") or {}).get("error", ""))
@@ -354,7 +359,7 @@ def year_test_file(base: FsPath, target: FsPath, year: int, schema: str = "../..
             tests.append(copied)
     if not tests:
         tests = [{"name": f"{year} 年度方案可以加载并为空白案例报出缺少的输入",
-                  "case": {"scheme": load_scheme(target).id, "fiscal_year": year, "name": "空白案例"},
+                  "case": {"scheme": scheme_id or load_scheme(target).id, "fiscal_year": year, "name": "空白案例"},
                   "expect": {"error": "缺少"}}]
     body = {"scheme": target.name, "description": f"{year} 年度：继承 {base.name}，计分方法暂无变化。", "tests": tests}
     return "\n".join(header) + "\n" + document_yaml(body, {}, str(target))

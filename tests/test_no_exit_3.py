@@ -504,7 +504,7 @@ SET_PATHS = ["name.x", "indicators.99.actual", "indicators.x", "funds.total.exec
              "funds", "data.人员.编制数", "tables.x.0", "indicators.0.name.x", "a.b.c.d.e.f"]
 
 
-@pytest.mark.parametrize("command", ["test", "validate-test"])
+@pytest.mark.parametrize("command", ["test", "validate-test", "new-year"])
 def test_a_shipped_test_file_with_one_node_mutated(command, tree):
     @PROPERTY
     @given(shipped=st.sampled_from(TEST_FILES), choice=st.data(),
@@ -515,9 +515,12 @@ def test_a_shipped_test_file_with_one_node_mutated(command, tree):
         if mutation[0] == "set":  # a set: path of one test replaced by one that may lead nowhere
             index = choice.draw(st.integers(0, len(data["tests"]) - 1))
             path, mutation = ("tests", index, "set"), ("formula", {mutation[1]: 1})
-        tests = tree / "schemes" / Path(shipped).parent / "mutant.test.yaml"
+        folder = tree / "schemes" / Path(shipped).parent
+        tests = folder / "mutant.test.yaml"  # beside mutant.yaml, a copy of its scheme: new-year copies its tests
         tests.write_text(mutated(data, path, *mutation), encoding="utf-8")
-        outcome(command_line(command, tests, tests, tests, tests))
+        scheme = folder / "mutant.yaml"
+        scheme.write_bytes((ROOT / "schemes" / shipped.replace(".test.yaml", ".yaml")).read_bytes())
+        outcome(command_line(command, scheme, tests, tests, tests))
 
     attempt()
 
@@ -537,3 +540,18 @@ def test_a_path_written_in_a_document_with_a_nul(name, text, command, line, tmp_
     code, printed = run(*([command, path, FIRE] if command == "score" else [command, path]))
     assert code == (1 if command == "validate" else 2)
     assert line.format(f=path) in said(printed), printed
+
+
+@pytest.mark.parametrize("text, line", [
+    ("- a\n", "{f}:1:1: 应为映射（键: 值），实际为列表"),
+    ("scheme: 2023.yaml\ntests: [1, 2]\n", "{f}:2:9: tests[0]：应为映射（键: 值），实际为数字 1（提示：一项测试：一个案例和它应有的结果）"),
+])
+def test_new_year_with_last_years_test_file_not_one(text, line, tmp_path):
+    scheme = tmp_path / "2023.yaml"
+    scheme.write_bytes(PROJECT.read_bytes())
+    tests = tmp_path / "2023.test.yaml"
+    tests.write_text(text, encoding="utf-8")
+    code, printed = run("new-year", scheme, "2024")
+    assert code == 2
+    assert any(said_line.startswith(line.format(f=tests)) for said_line in said(printed)), printed
+    assert not (tmp_path / "2024.yaml").exists() and not (tmp_path / "2024.test.yaml").exists()
