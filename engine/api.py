@@ -98,6 +98,11 @@ def find_case_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def _empty_folders(paths: list[str | Path], finder) -> list[Path]:  # noqa: ANN001 - one of the find_* functions
+    """Folders named on the command line with nothing in them to read: asked for and not done is an error."""
+    return [Path(path) for path in paths if Path(path).is_dir() and not finder([path])]
+
+
 def document_kind(document: Document) -> str | None:
     """"scheme", "case" or "test", judged from the keys a file has; None when it is none of them."""
     data = document.data
@@ -238,7 +243,9 @@ def find_scheme_file(case_path: str | Path, scheme_id: str, fiscal_year: Any) ->
 
 def validate_files(paths: list[str | Path], scheme_path: str | Path | None = None) -> list[FileCheck]:
     """Every problem in each file, by its kind (scheme, case or test file), sorted by position."""
-    checks = []
+    checks = [FileCheck(str(folder), None, [Problem("文件夹里没有方案、案例或测试文件（*.yaml）", Location(str(folder)),
+                                                 code="empty-folder")], unreadable=True)
+              for folder in _empty_folders(paths, find_case_files)]
     for path in find_case_files(paths):
         try:
             document = load_document(path)
@@ -383,7 +390,9 @@ def check_files(paths: list[str | Path], scheme_path: str | Path | None = None,
     """Score each case (or each table in an importable file) and keep its cross-check results."""
     from .importer import case_document, import_tables
 
-    checked: list[CheckedCase] = []
+    checked: list[CheckedCase] = [
+        CheckedCase(str(folder), None, [Problem("文件夹里没有可核对的案例或自评表", Location(str(folder)), code="empty-folder")])
+        for folder in _empty_folders(paths, find_table_files)]
     for path in find_table_files(paths):
         try:
             if not is_case_file(path):

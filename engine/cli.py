@@ -67,6 +67,23 @@ class _ChineseGroup(click.Group):
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+_CLICK_PATH_WORDS = (  # click's own words about a path argument, told in Chinese with the path kept
+    (re.compile(r"^(?:File|Directory|Path) '(.*)' is a directory\.$", re.S), "“{}”是一个文件夹，不是文件"),
+    (re.compile(r"^(?:File|Directory|Path) '(.*)' is a file\.$", re.S), "“{}”是一个文件，不是文件夹"),
+    (re.compile(r"^(?:File|Directory|Path) '(.*)' does not exist\.$", re.S), "“{}”不存在"),
+    (re.compile(r"^(?:File|Directory|Path) '(.*)' is not readable\.$", re.S), "“{}”无法读取"),
+    (re.compile(r"^(?:File|Directory|Path) '(.*)' is not writable\.$", re.S), "“{}”不可写"),
+)
+
+
+def _path_message(message: str) -> str:
+    for pattern, words in _CLICK_PATH_WORDS:
+        match = pattern.match(message)
+        if match:
+            return words.format(match.group(1))
+    return message
+
+
 def _usage_message(error: click.ClickException) -> str:
     if isinstance(error, click.exceptions.MissingParameter):
         name = error.param.human_readable_name if error.param else "参数"
@@ -77,7 +94,7 @@ def _usage_message(error: click.ClickException) -> str:
     if isinstance(error, click.exceptions.BadParameter):
         name = (error.param.opts[0] if isinstance(error.param, click.Option) else error.param.human_readable_name) \
             if error.param else "参数"
-        return f"{name} 的值不对（{error.message}）"
+        return f"{name} 的值不对（{_path_message(error.message)}）"
     if isinstance(error, click.exceptions.BadOptionUsage):
         return f"选项 {error.option_name} 用法不对（{error.message}）"
     unknown = re.match(r"No such command '(.+?)'", error.format_message())
