@@ -125,9 +125,11 @@ def _vocabulary_option(function):  # noqa: ANN001, ANN201 - a click decorator
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
 @click.argument("case_file", metavar="CASE", type=click.Path(allow_dash=True))
 @_table_options
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown", "csv", "html", "xlsx"]),
+@click.option("--format", "output_format",
+              type=click.Choice(["table", "json", "markdown", "csv", "html", "xlsx", "docx"]),
               default="table", show_default=True,
-              help="table 表格；json 供其他程序读取；markdown、csv；html 可打印的自评表；xlsx 自评表（须写 -o）")
+              help="table 表格；json 供其他程序读取；markdown、csv；html 可打印的自评表；xlsx 自评表（须写 -o）；"
+                   "docx 自评报告（Word，须写 -o，同 engine report）")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写到文件（不写则输出到屏幕）")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 @click.option("--strict", is_flag=True, help="有勾稽核对不符时以退出码 1 结束")
@@ -143,10 +145,12 @@ def score(scheme_file: str, case_file: str, table: int | None, vocabulary: tuple
 
     def action() -> int:
         result = api.score(scheme_file, case_file, table, words)
-        if output_format in ("markdown", "csv", "html", "xlsx"):
-            content = api.export(scheme_file, case_file, output_format, table, words)
-            if output is None and output_format == "xlsx":
-                raise api.CaseError(api.Problem("xlsx 须用 -o 指定输出文件", api.Location("命令行"), code="needs-output"))
+        if output_format in ("markdown", "csv", "html", "xlsx", "docx"):
+            if output is None and output_format in ("xlsx", "docx"):
+                raise api.CaseError(api.Problem(f"{output_format} 须用 -o 指定输出文件", api.Location("命令行"),
+                                                code="needs-output"))
+            content = (api.word_report(scheme_file, case_file, None, table, words) if output_format == "docx"
+                       else api.export(scheme_file, case_file, output_format, table, words))
             if output is None:
                 click.echo(content, nl=False)
             else:
@@ -167,6 +171,28 @@ def score(scheme_file: str, case_file: str, table: int | None, vocabulary: tuple
         return EXIT_FINDINGS if strict and failed else EXIT_OK
 
     _guarded(action, json_errors=output_format == "json")
+
+
+@main.command(name="report")
+@click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
+@click.argument("case_file", metavar="CASE", type=click.Path(allow_dash=True))
+@_table_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="报告文件（.docx）")
+@click.option("--template", "template_file", type=click.Path(dir_okay=False),
+              help="Word 模板（.docx，可在 Word 中编辑；默认用随程序附带的模板）")
+@click.option("--force", is_flag=True, help="覆盖已存在的报告文件")
+def word_report(scheme_file: str, case_file: str, table: int | None, vocabulary: tuple[str, ...], output: str,
+                template_file: str | None, force: bool) -> None:
+    """生成自评报告（Word）：各节文字取自案例的 report，总分、等级、执行率、失分指标、核对不符和评分表由程序填入。"""
+    inputs = tuple(path for path in (scheme_file, case_file, template_file) if path and path != "-")
+
+    def action() -> int:
+        content = api.word_report(scheme_file, case_file, template_file, table, list(vocabulary))
+        api.write_atomic(output, content, force=force, inputs=inputs)
+        click.echo(f"已写入 {output}", err=True)
+        return EXIT_OK
+
+    _guarded(action)
 
 
 @main.command()
