@@ -446,6 +446,16 @@ def export(scheme_path: str | Path, case_path: str | Path, output_format: str, t
     return FORMATS[output_format](evaluate(scheme, case), case)
 
 
+def word_report(scheme_path: str | Path, case_path: str | Path, template_path: str | Path | None = None,
+                table: int | None = None, vocabulary: list[str | Path] | None = None) -> bytes:
+    """The 自评报告 of a case as .docx bytes, from the default Word template or a bureau's own."""
+    from .word_report import render_docx
+
+    scheme = load_scheme(scheme_path)
+    case = load_case(scheme, case_path, table, vocabulary)
+    return render_docx(evaluate(scheme, case), case, template_path)
+
+
 def template(scheme_path: str | Path, output: str | Path | None = None, force: bool = False) -> str:
     """A blank case for the scheme, written to `output` when given (never over an existing file without force)."""
     from .template import case_template

@@ -187,3 +187,25 @@ def test_the_department_reports_keep_the_seed_order_and_the_whole_table(printed)
     zhongfang = "".join(page.extract_text() for page in printed["zhongfang-department"].pages).replace(" ", "").replace("\n", "")
     assert "总分100.0093.72优" in zhongfang and "重点工作完成率" in zhongfang  # 100.00 no longer broken over two lines
     assert Decimal("93.72") == Decimal("13.45") + Decimal("31.27") + Decimal("30") + Decimal("19")  # the 中方 total
+
+
+def test_engine_report_writes_the_docx_and_never_over_an_input(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    output = tmp_path / "报告.docx"
+    result = CliRunner().invoke(main, ["report", str(DEPARTMENT[0]), str(DEPARTMENT[1]), "-o", str(output)])
+    assert result.exit_code == 0 and f"已写入 {output}" in result.stderr
+    text, tables = docx_text(output.read_bytes())
+    assert "曲靖市沾益区财政局" in text and len(tables) == 1
+    again = CliRunner().invoke(main, ["report", str(DEPARTMENT[0]), str(DEPARTMENT[1]), "-o", str(output)])
+    assert again.exit_code == 2 and "文件已存在，未覆盖" in again.stderr
+    template = tmp_path / "模板.docx"
+    template.write_bytes(DEFAULT_TEMPLATE.read_bytes())
+    onto = CliRunner().invoke(main, ["report", str(PROJECT), str(FIRE), "--template", str(template), "-o", str(template),
+                                     "--force"])
+    assert onto.exit_code == 2 and "输入文件" in onto.stderr
+    assert template.read_bytes() == DEFAULT_TEMPLATE.read_bytes()
+    docx = CliRunner().invoke(main, ["score", str(PROJECT), str(FIRE), "--format", "docx"])
+    assert docx.exit_code == 2 and "docx 须用 -o 指定输出文件" in docx.stderr
