@@ -1,4 +1,5 @@
-"""Batch scoring: every case of a district or province in one run, with a summary staff can act on.
+"""Batch scoring: every case of a district or province in one run, with a summary and a review (复核,
+batch_report) staff can act on.
 
 Inputs are case files, folders of them, JSON Lines files (one case per line) and official tables
 (.txt / .tsv / .csv / .xlsx, several cases each). Nothing a file holds stops the batch: a case that
@@ -6,7 +7,9 @@ cannot be read, is refused, overflows, or crashes the process scoring it becomes
 located at its file (and line), and the rest are scored. Work is spread over worker processes
 (`Pool`), results come back in input order whatever the number of processes, and are streamed to a
 `.partial` file that replaces the results file only when complete. Memory stays flat: neither the
-cases nor their results are kept, only the running summary and the identities of the files seen.
+cases nor their results are kept, only the running summary and the identities of the files seen (the
+.xlsx and .html writers, which lay out their rows once they have seen them all, keep the records in
+an anonymous file).
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .batch_report import LOWEST, Summary, reported_figure
 from .errors import EngineError, Location, Problem
-from .export import xlsx_row
 from .files import (
     AtomicFile,
     InputFileError,
@@ -39,7 +42,6 @@ from .files import (
     check_target,
     open_regular,
 )
-from .quantities import round_half_up
 from .safe_text import csv_cell, printable
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -51,7 +53,6 @@ CHUNK = 16  # items handed to a worker at a time
 MAX_AHEAD_BYTES = 64 << 20  # JSON Lines text held ahead of the oldest unfinished item
 MAX_LINE_BYTES = 1 << 20  # a case is a few KB; a longer JSON Lines line is refused unread
 MAX_JSON_DEPTH = 100  # as for YAML (load.MAX_DEPTH)
-MAX_LISTED = 200  # cases listed by name in the summary (the count is always exact)
 MAX_JOBS_PER_CPU = 4
 MAX_JOBS_WINDOWS = 61  # WaitForMultipleObjects' limit, which multiprocessing's wait runs into
 
@@ -241,10 +242,16 @@ def shown(text: str) -> str:
     """A file name (or a message naming one) as it can be printed and written: bytes that are not UTF-8,
     which the file system layer hands over as surrogates and no UTF-8 writer accepts, as `\\xff`;
     control and bidi characters as visible marks (safe_text.printable, as every error shows them)."""
-    if _SURROGATES.search(text):
-        text = _SURROGATES.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}" if 0xDC80 <= ord(m.group()) <= 0xDCFF
+    return printable(encodable(text))
+
+
+def encodable(text: Any) -> Any:
+    """Text as any UTF-8 writer accepts it: a lone surrogate (a file name's byte that is not UTF-8, or a
+    JSON Lines case's `\\ud800`) written as `\\xff` or `\\ud800`; anything else, and what is not text, as it is."""
+    if isinstance(text, str) and _SURROGATES.search(text):
+        return _SURROGATES.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}" if 0xDC80 <= ord(m.group()) <= 0xDCFF
                                else f"\\u{ord(m.group()):04x}", text)
-    return printable(text)
+    return text
 
 
 # ------------------------------------------------------------------ scoring one item -----
@@ -285,7 +292,7 @@ def score_item(item: Item) -> list[dict[str, Any]]:
             case, problems = bind_case(_SCHEME, document)
             if problems:
                 raise EngineError(problems)
-            records.append(_record(label, evaluate(_SCHEME, case)))
+            records.append(_record(label, evaluate(_SCHEME, case), case))
         except EngineError as error:
             records.append(_error_record(label, error.problems))
         except Exception as error:  # noqa: BLE001 - as above
@@ -349,31 +356,61 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"不接受 {name}（无穷大或非数值）")
 
 
-def _record(label: str, result: Any) -> dict[str, Any]:
-    lost_by_key: dict[str, Decimal] = {}
+def _record(label: str, result: Any, case: Any = None) -> dict[str, Any]:
+    """The plain record of a scored case: what the results files and the review (batch_report) need.
+
+    `losses` are the points each 三级 indicator lost, keyed by its 一级 and its own name (a project's
+    rows are its own, so the same name in two projects is taken for the same indicator, as a reviewer
+    reading across a district does); `subtotals` are the scores per 一级 (the top of the indicator tree);
+    `reported_total` and `reported_grade` are what the case's own table says (`reported.total`,
+    `reported.grade`), where it says so."""
+    lost_by_key: dict[tuple[str, str], Decimal] = {}
+    subtotals: dict[str, Decimal] = {}
     for indicator in result.indicators:
+        source = indicator.source
+        path = source.path
+        top = path[0] if path else source.name
+        subtotals[top] = subtotals[top] + indicator.score if top in subtotals else indicator.score
         lost = indicator.weight - indicator.score
         if lost > 0:
-            # A scheme's own indicator is the same in every case; a project's rows are its own, so they
-            # are compared by the 一级指标 they sit under.
-            key = f"{indicator.source.level1 or '指标行'}（项目自带指标）" if indicator.from_case else indicator.name
-            lost_by_key[key] = lost_by_key.get(key, Decimal(0)) + lost
-    losses = [(key, format(lost, "f")) for key, lost in lost_by_key.items()]
+            key = ((source.level1 or top) if indicator.from_case else top, source.name or "（未命名指标）")
+            lost_by_key[key] = lost_by_key[key] + lost if key in lost_by_key else lost
+    identity = result.case
+    reported_total, reported_grade = _reported(case)
     record = {
-        "case": label, "name": result.case.get("name"), "department": result.case.get("department"),
+        "case": label, "name": encodable(identity.get("name")), "department": encodable(identity.get("department")),
+        "implementer": encodable(identity.get("implementer")),
         "total": format(result.total, "f"), "max_total": format(result.max_total, "f"), "grade": result.grade,
-        "failed_checks": [c.name for c in result.checks if c.status == "failed"], "losses": losses, "error": None,
+        "reported_total": reported_total, "reported_grade": reported_grade,
+        "failed_checks": [c.name for c in result.checks if c.status == "failed"],
+        "losses": [(level1, name, format(lost, "f")) for (level1, name), lost in lost_by_key.items()],
+        "subtotals": [(name, format(score, "f")) for name, score in subtotals.items()], "error": None,
     }
     if _FULL_RESULTS:
         from .report import dumps, result_to_dict
 
-        record["result"] = dumps(result_to_dict(result), indent=0).replace("\n", "")
+        text = dumps(result_to_dict(result), indent=0).replace("\n", "")
+        # a lone surrogate from a JSON Lines case, inside a JSON string: its \\u escape, as it was read
+        record["result"] = _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _SURROGATES.search(text) else text
     return record
 
 
+def _reported(case: Any) -> tuple[str | None, str | None]:
+    """The total and grade the case's own table reports (`reported.total`, `reported.grade`), as text."""
+    data = getattr(getattr(case, "document", None), "data", None)
+    reported = data.get("reported") if isinstance(data, dict) else None
+    if not isinstance(reported, dict):
+        return None, None
+    total = reported_figure(reported.get("total"))
+    grade = reported.get("grade")
+    grade = printable(encodable(grade)).strip()[:40] or None if isinstance(grade, str) else None
+    return (None if total is None else format(total, "f")), grade
+
+
 def _error_record(label: str, problems: list[Problem]) -> dict[str, Any]:
-    return {"case": label, "name": None, "department": None, "total": None, "max_total": None, "grade": None,
-            "failed_checks": [], "losses": [], "error": "\n".join(shown(str(p)) for p in problems)}
+    return {"case": label, "name": None, "department": None, "implementer": None, "total": None, "max_total": None,
+            "grade": None, "reported_total": None, "reported_grade": None, "failed_checks": [], "losses": [],
+            "subtotals": [], "error": "\n".join(shown(str(p)) for p in problems)}
 
 
 def _failed(item: Item, label: str, error: BaseException) -> dict[str, Any]:
@@ -686,74 +723,6 @@ def job_count(requested: int | None) -> int:
     return max(1, min(requested or cores, cap))
 
 
-# ------------------------------------------------------------------ summary -------------
-
-
-@dataclass
-class Summary:
-    grades: list[str]
-    cases: int = 0
-    errors: int = 0
-    grade_counts: dict[str, int] = field(default_factory=dict)
-    total_sum: Decimal = Decimal(0)
-    total_min: Decimal | None = None
-    total_max: Decimal | None = None
-    histogram: list[int] = field(default_factory=lambda: [0] * 20)  # totals in steps of 5 points
-    losses: dict[str, list] = field(default_factory=dict)  # key -> [points lost, cases losing some]
-    with_failed_checks: int = 0
-    failed_examples: list[tuple[str, list[str]]] = field(default_factory=list)
-    lowest_grade_cases: list[tuple[str, str]] = field(default_factory=list)
-    error_examples: list[str] = field(default_factory=list)
-
-    def add(self, record: dict[str, Any]) -> None:
-        if record["error"] is not None:
-            self.errors += 1
-            if len(self.error_examples) < MAX_LISTED:
-                self.error_examples.append(record["error"].splitlines()[0])
-            return
-        self.cases += 1
-        total = Decimal(record["total"])
-        self.grade_counts[record["grade"]] = self.grade_counts.get(record["grade"], 0) + 1
-        self.total_sum += total
-        self.total_min = total if self.total_min is None else min(self.total_min, total)
-        self.total_max = total if self.total_max is None else max(self.total_max, total)
-        self.histogram[min(int(total // 5), 19) if total >= 0 else 0] += 1
-        for key, lost in record["losses"]:
-            entry = self.losses.setdefault(key, [Decimal(0), 0])
-            entry[0] += Decimal(lost)
-            entry[1] += 1
-        if record["failed_checks"]:
-            self.with_failed_checks += 1
-            if len(self.failed_examples) < MAX_LISTED:
-                self.failed_examples.append((record["case"], record["failed_checks"]))
-        if record["grade"] == self.grades[-1] and len(self.lowest_grade_cases) < MAX_LISTED:
-            self.lowest_grade_cases.append((record["case"], record["total"]))
-
-    @property
-    def mean(self) -> Decimal | None:
-        return round_half_up(self.total_sum / self.cases, 2) if self.cases else None
-
-    def top_losses(self, count: int = 10) -> list[tuple[str, Decimal, int]]:
-        ranked = sorted(self.losses.items(), key=lambda item: (-item[1][0], item[0]))
-        return [(key, value[0], value[1]) for key, value in ranked[:count]]
-
-    def render(self) -> str:
-        lines = [f"共 {self.cases + self.errors} 个案例：{self.cases} 个已计分，{self.errors} 个出错未计分"]
-        if self.cases:
-            lines.append("等级：" + "，".join(f"{g} {self.grade_counts.get(g, 0)}" for g in self.grades))
-            lines.append(f"总分：平均 {self.mean}，最低 {self.total_min}，最高 {self.total_max}")
-            top = self.top_losses(5)
-            if top:
-                lines.append("失分最多的指标：" + "；".join(f"{key} 共失 {lost:.2f} 分（{n} 个案例）" for key, lost, n in top))
-            lines.append(f"勾稽核对有不符的案例：{self.with_failed_checks} 个")
-            lowest = self.grades[-1]
-            if self.lowest_grade_cases:
-                shown = "、".join(f"{case}（{total}）" for case, total in self.lowest_grade_cases[:10])
-                more = self.grade_counts.get(lowest, 0) - min(10, len(self.lowest_grade_cases))
-                lines.append(f"等级为“{lowest}”的案例：{shown}" + (f" 等 {more} 个，见结果文件" if more > 0 else ""))
-        return "\n".join(lines) + "\n"
-
-
 # ------------------------------------------------------------------ writers ------------
 
 
@@ -765,16 +734,18 @@ class _ResultsFile(AtomicFile):
         super().__init__(target, ".partial", text=not binary, keep_aside=True, clean_stale=True)
 
 
-_CSV_HEADER = ["案例", "名称", "主管部门", "总分", "满分", "等级", "勾稽核对不符", "错误"]
+# Other programs read these columns by position: new ones go at the end.
+_CSV_HEADER = ["案例", "名称", "主管部门", "总分", "满分", "等级", "勾稽核对不符", "错误", "实施单位", "自评总分", "自评等级"]
 
 
 def _csv_row(record: dict[str, Any]) -> list[str]:
     return [record["case"], record["name"] or "", record["department"] or "", record["total"] or "",
-            record["max_total"] or "", record["grade"] or "", "；".join(record["failed_checks"]), record["error"] or ""]
+            record["max_total"] or "", record["grade"] or "", "；".join(record["failed_checks"]), record["error"] or "",
+            record["implementer"] or "", record["reported_total"] or "", record["reported_grade"] or ""]
 
 
 class CsvWriter:
-    def __init__(self, target: Path):
+    def __init__(self, target: Path, title: str = "", noun: str = ""):
         import csv
 
         self.file = _ResultsFile(target)
@@ -790,7 +761,7 @@ class CsvWriter:
 
 
 class JsonLinesWriter:
-    def __init__(self, target: Path):
+    def __init__(self, target: Path, title: str = "", noun: str = ""):
         self.file = _ResultsFile(target)
 
     def add(self, record: dict[str, Any]) -> None:
@@ -803,69 +774,93 @@ class JsonLinesWriter:
         self.file.commit()
 
 
-class XlsxWriter:
-    def __init__(self, target: Path):
-        import openpyxl
+_SPOOLED = ("case", "name", "department", "implementer", "total", "max_total", "grade", "reported_total",
+            "reported_grade", "failed_checks", "subtotals", "error")
 
-        self.target = target
-        self.workbook = openpyxl.Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("结果")
-        self.sheet.append(_CSV_HEADER)
+
+class _Spool:
+    """Every record, for a writer that lays out its rows only once it has seen them all (the widths of the
+    columns, which 一级 have columns): they wait in an anonymous file, not in memory, and are read again
+    as often as needed."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8")
 
     def add(self, record: dict[str, Any]) -> None:
-        row = _csv_row(record)
-        for i in (3, 4):
-            row[i] = Decimal(row[i]) if row[i] else None
-        self.sheet.append(xlsx_row(self.sheet, row))
+        # ASCII JSON: a lone surrogate from a JSON Lines case is kept as an escape, never an encoding error
+        self.file.write(json.dumps([record[key] for key in _SPOOLED]) + "\n")
+
+    def __call__(self) -> Iterator[dict[str, Any]]:
+        self.file.seek(0)
+        for line in self.file:
+            yield dict(zip(_SPOOLED, json.loads(line)))
+
+    def errors(self) -> Iterator[str]:
+        return (record["error"].splitlines()[0] for record in self() if record["error"] is not None)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class XlsxWriter:
+    """A workbook for review: “结果” (one row per case), the review's sheets (batch_report), “汇总”."""
+
+    def __init__(self, target: Target, title: str = "", noun: str = "项目"):
+        self.target, self.noun = target, noun
+        self.spool = _Spool()
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.spool.add(record)
 
     def finish(self, summary: Summary) -> None:
-        sheet = self.workbook.create_sheet("汇总")
-        for line in summary.render().splitlines():
-            sheet.append(xlsx_row(sheet, [line]))
+        from .batch_report import write_review_workbook
+
         file = _ResultsFile(self.target, binary=True)
         try:
-            self.workbook.save(file.stream)
+            write_review_workbook(file.stream, summary, self.spool, self.noun)
             file.commit()
         except BaseException:
             file.abandon()
             raise
+        finally:
+            self.spool.close()
+
+    def abandon(self) -> None:
+        self.spool.close()
 
 
 class HtmlWriter:
-    """The summary as a page: grade distribution and a histogram of totals as inline SVG, every error listed."""
+    """The review as a page (batch_report): the figures, charts, the review's tables, every error, every case."""
 
-    def __init__(self, target: Target, title: str):
-        self.target, self.title = target, title
-        # Every error is listed on the page, however many: they wait in an anonymous file, not in memory.
-        self.errors = tempfile.TemporaryFile("w+", encoding="utf-8")
+    def __init__(self, target: Target, title: str, noun: str = "项目"):
+        self.target, self.title, self.noun = target, title, noun
+        self.spool = _Spool()
 
     def add(self, record: dict[str, Any]) -> None:
-        if record["error"] is not None:  # the page summarises; per-case rows belong in csv, xlsx or jsonl
-            self.errors.write(json.dumps(record["error"].splitlines()[0], ensure_ascii=False) + "\n")
+        self.spool.add(record)
 
     def finish(self, summary: Summary) -> None:
-        from .batch_report import summary_html_pieces
+        from .batch_report import review_html_pieces
 
-        self.errors.seek(0)
         file = _ResultsFile(self.target)
         try:
-            for piece in summary_html_pieces(summary, self.title, (json.loads(line) for line in self.errors)):
+            for piece in review_html_pieces(summary, self.title, self.spool(), self.spool.errors(), self.noun):
                 file.stream.write(piece)
         except BaseException:
             file.abandon()
+            self.spool.close()
             raise
+        self.spool.close()
         file.commit()
-        self.errors.close()
 
     def abandon(self) -> None:
-        self.errors.close()
+        self.spool.close()
 
 
-def _writer(target: Target, title: str) -> Any:
+def _writer(target: Target, title: str, noun: str) -> Any:
     suffix = Path(target.named).suffix.lower()
-    if suffix == ".html":
-        return HtmlWriter(target, title)
-    return {".csv": CsvWriter, ".jsonl": JsonLinesWriter, ".xlsx": XlsxWriter}[suffix](target)
+    return {".csv": CsvWriter, ".jsonl": JsonLinesWriter, ".xlsx": XlsxWriter, ".html": HtmlWriter}[suffix](
+        target, title, noun)
 
 
 def _abandon(writer: Any) -> None:
@@ -887,8 +882,9 @@ class BatchOutcome:
 
 def run_batch(scheme_path: str | Path, inputs: list[str | Path], output: str | Path, *, jobs: int | None = None,
               force: bool = False, on_record: Callable[[dict[str, Any]], None] | None = None,
-              progress: Callable[[int], None] | None = None) -> BatchOutcome:
-    """Score every case under `inputs` by the scheme; stream results to `output`; return the summary."""
+              progress: Callable[[int], None] | None = None, lowest: int = LOWEST) -> BatchOutcome:
+    """Score every case under `inputs` by the scheme; stream results to `output`; return the summary,
+    with its review (batch_report: `lowest` is how many of the lowest totals it lists)."""
     from .api import load_scheme
 
     if Path(output).suffix.lower() not in RESULT_SUFFIXES:
@@ -897,14 +893,15 @@ def run_batch(scheme_path: str | Path, inputs: list[str | Path], output: str | P
     # What the results file is now is recorded before any work starts, and checked again at the rename.
     target = check_target(output, force=force, inputs=(scheme_path, *inputs), noun="结果文件")
     scheme = load_scheme(scheme_path)  # a bad scheme stops the run before any work starts
-    summary = Summary([g.name for g in scheme.grades])
+    summary = Summary([g.name for g in scheme.grades], scheme.places, max(1, lowest))
     walk = Inputs(inputs, skip=[target.path] if target.seen is not None else [])
     pool = Pool(str(scheme_path), scheme, Path(output).suffix.lower() == ".jsonl", job_count(jobs))
     writer = None
     try:
         # Listening for Ctrl-C and kill before the `.partial` exists, so that none can leave it behind.
         with _Interrupt() as pool.interrupt:
-            writer = _writer(target, f"{scheme.title}（{scheme.fiscal_year}）批量计分汇总")
+            writer = _writer(target, f"{scheme.title}（{scheme.fiscal_year}）批量计分复核",
+                             "项目" if scheme.case_kind == "project" else "名称")
             for _, records in pool.scored(walk):
                 for record in records:
                     writer.add(record)

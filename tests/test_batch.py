@@ -67,13 +67,17 @@ def test_a_broken_file_is_reported_and_the_rest_are_scored(folder, tmp_path):
     assert "other-year.yaml:5:14: fiscal_year：案例年度为 2022" in result.stderr
     assert "2 个案例出错未计分" in result.stderr
     table = rows(out)
-    assert table[0] == ["案例", "名称", "主管部门", "总分", "满分", "等级", "勾稽核对不符", "错误"]
+    # the columns other programs read stay where they were; 实施单位 and the self-reported figures come after
+    assert table[0] == ["案例", "名称", "主管部门", "总分", "满分", "等级", "勾稽核对不符", "错误", "实施单位", "自评总分", "自评等级"]
     scored = [r for r in table[1:] if not r[7]]
     assert len(scored) == 7 and all((r[3], r[5]) == ("100.00", "优") for r in scored)
     # Summary by hand: seven tables at 100.00 → 优 7, mean = min = max = 100.00
     assert "共 9 个案例：7 个已计分，2 个出错未计分" in result.stdout
     assert "等级：优 7，良 0，中 0，差 0" in result.stdout
     assert "总分：平均 100.00，最低 100.00，最高 100.00" in result.stdout
+    assert "自评与计分不符：0 个" in result.stdout.splitlines()  # each of the seven reports 100 and 优
+    fire = next(r for r in scored if r[1] == "农村房屋火灾保险服务")
+    assert fire[8:] == ["曲靖市沾益区财政局", "100", "优"]
 
 
 def test_one_and_two_jobs_give_identical_results(folder, tmp_path):
@@ -143,36 +147,42 @@ def test_html_summary_and_xlsx(folder, tmp_path):
     page = tmp_path / "summary.html"
     assert invoke("batch", PROJECT_SCHEME, folder, "-o", page).exit_code == 1
     html = page.read_text(encoding="utf-8")
-    assert html.count("<svg") == 2 and 'aria-label="等级分布"' in html and 'aria-label="总分分布"' in html
+    assert html.count("<svg") == 2 + 1 and 'aria-label="等级分布"' in html  # the charts, one 主管部门's grade mix and 'aria-label="总分分布"' in html
     assert '<strong id="cases">9</strong>' in html and "出错未计分的案例" in html
     book = tmp_path / "r.xlsx"
     assert invoke("batch", PROJECT_SCHEME, folder, "-o", book).exit_code == 1
     workbook = openpyxl.load_workbook(book)
+    assert workbook.sheetnames == ["结果", "自评不符", "最低", "按主管部门", "失分指标", "核对不符", "汇总"]
     results = list(workbook["结果"].iter_rows(values_only=True))
-    assert results[0][:4] == ("案例", "名称", "主管部门", "总分") and len(results) == 10
-    assert any(row[0] == "等级：优 7，良 0，中 0，差 0" for row in workbook["汇总"].iter_rows(values_only=True))
+    assert results[0][:6] == ("主管部门", "实施单位", "项目", "总分", "满分", "等级") and len(results) == 10
+    assert results[0][-1] == "文件"
+    assert ("等级", "优 7，良 0，中 0，差 0") in list(workbook["汇总"].iter_rows(values_only=True))
 
 
 def test_losses_are_summed_per_indicator(tmp_path):
-    # Two cases losing points: 预算执行率 9.48 (loses 0.52) and the partial project's rows.
+    # Two cases losing points: 预算执行率 9.48 (loses 0.52) and one of the partial project's rows.
     summary = batching.Summary(["优", "良", "中", "差"])
     summary.add({"case": "a", "total": "89.81", "grade": "良", "failed_checks": [], "error": None,
-                 "losses": [("预算执行率", "0.52"), ("效益指标（项目自带指标）", "6.67")]})
+                 "losses": [("预算执行率", "预算执行率", "0.52"), ("效益指标", "群众满意度", "6.67")]})
     summary.add({"case": "b", "total": "99.48", "grade": "优", "failed_checks": ["x"], "error": None,
-                 "losses": [("预算执行率", "0.52")]})
-    assert summary.top_losses() == [("效益指标（项目自带指标）", Decimal("6.67"), 1), ("预算执行率", Decimal("1.04"), 2)]
+                 "losses": [("预算执行率", "预算执行率", "0.52")]})
+    assert [tuple(row) for row in summary.top_losses()] == [("群众满意度", "效益指标", 1, Decimal("6.67")),
+                                                         ("预算执行率", "预算执行率", 2, Decimal("1.04"))]
     assert summary.mean == Decimal("94.65")  # (89.81 + 99.48) / 2 = 94.645 → 94.65
     assert summary.histogram[17] == 1 and summary.histogram[19] == 1
 
 
-def test_the_summary_names_who_is_at_the_lowest_grade():
-    summary = batching.Summary(["优", "良", "中", "差"])
-    for name, total, grade in (("甲", "95.00", "优"), ("乙", "55.50", "差"), ("丙", "41.00", "差")):
-        summary.add({"case": name, "total": total, "grade": grade, "failed_checks": [], "error": None, "losses": []})
+def test_the_summary_names_the_lowest_by_unit_and_project_whatever_their_grades():
+    summary = batching.Summary(["优", "良", "中", "差"], lowest_count=2)
+    for name, unit, total, grade in (("甲项目", "甲局", "95.00", "优"), ("乙项目", "乙局", "85.50", "良"),
+                                     ("丙项目", "丙局", "81.00", "良")):
+        summary.add({"case": f"{name}.yaml", "name": name, "department": unit, "implementer": unit, "total": total,
+                     "grade": grade, "failed_checks": [], "error": None, "losses": []})
     text = summary.render()
-    assert "等级：优 1，良 0，中 0，差 2" in text
-    assert "总分：平均 63.83，最低 41.00，最高 95.00" in text  # (95 + 55.5 + 41) / 3 = 63.833… → 63.83
-    assert "等级为“差”的案例：乙（55.50）、丙（41.00）" in text
+    assert "等级：优 1，良 2，中 0，差 0" in text
+    assert "总分：平均 87.17，最低 81.00，最高 95.00" in text  # (95 + 85.5 + 81) / 3 = 87.166… → 87.17
+    assert "总分最低的 2 个：丙项目（丙局） 81.00（良）；乙项目（乙局） 85.50（良）" in text  # nobody is 差
+    assert ".yaml" not in text
 
 
 # ------------------------------------------------------------------ one case, one row, whatever it does
