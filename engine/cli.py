@@ -351,16 +351,20 @@ def check(files: tuple[str, ...], scheme_file: str | None, vocabulary: tuple[str
 @click.argument("scheme_file", metavar="SCHEME", type=click.Path(dir_okay=False))
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(),  # a folder is refused by run_batch, in Chinese
-              help="结果文件：.csv、.xlsx、.jsonl（每个案例的完整结果）或 .html（汇总页）")
+              help="结果文件：.csv、.jsonl（每个案例的完整结果）、.xlsx（每个案例一行，另附复核各表）"
+                   "或 .html（复核页）")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="并行进程数（默认为全部 CPU 核；至多为核数的 4 倍，也不多于案例数）")
+@click.option("--lowest", type=click.IntRange(min=1, max=1000), default=10, show_default=True,
+              help="复核中列出总分最低的案例个数（不论等级）")
 @click.option("--force", is_flag=True, help="覆盖已存在的结果文件")
-def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | None, force: bool) -> None:
-    """批量计分，汇总等级、失分和核对结果。
+def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | None, lowest: int, force: bool) -> None:
+    """批量计分并复核：等级、自评与计分不符、最低分、各主管部门、失分最多的三级指标、核对不符。
 
     INPUT 为案例文件、文件夹、.jsonl（每行一个案例）或可导入的自评表（.txt/.tsv/.csv/.xlsx）。
     出错的案例逐个报告（文件、行、原因）并跳过，其余照常计分；有出错时退出码为 1。屏幕上只列前 20 个出错的案例，
-    全部见结果文件。结果写完整后才替换结果文件。
+    全部见结果文件。结果写完整后才替换结果文件。-o 复核.html 写复核页，-o 结果.xlsx 写每个案例一行的“结果”表
+    和复核各表（自评不符、最低、按主管部门、失分指标、核对不符、汇总）。
     """
     from . import batch as batching
     from .safe_text import printable, printable_lines
@@ -383,7 +387,8 @@ def batch(scheme_file: str, inputs: tuple[str, ...], output: str, jobs: int | No
             bar.__enter__()
         try:
             outcome = batching.run_batch(scheme_file, list(inputs), output, jobs=jobs, force=force,
-                                         on_record=report_error, progress=bar.update if bar is not None else None)
+                                         on_record=report_error, progress=bar.update if bar is not None else None,
+                                         lowest=lowest)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
