@@ -213,7 +213,6 @@ _PT_PER_MM = 72 / 25.4
 _LINE_PT = 14.5  # a line of 10 pt text: Noto Sans CJK, which stands in for 宋体 without SimSun, is 1.45 em high
 _ROW_PAD_PT = 4
 _ROW_MIN_PT = 18
-_NAME_CAP = 12  # a name column holds at most 12 characters a line, unless the table has room to spare
 _TEXT_LINE = 8  # a long text wraps to lines of at least 8 characters
 _LEAST_SCALE = 1.15  # portrait while fitting the table to the page's width prints 10 pt at 8.7 pt or more
 _PAGE_SLACK_PT = 6  # what the pagination below leaves unused on each page, against rounding in the printer
@@ -334,7 +333,7 @@ def shrunk(text: str, width: float) -> bool:
 
     Headings of a column are of different lengths (度量单位 above 全年预算数): no width wraps them all evenly.
     """
-    return _widowed(text, width) and _longest(text, bold=True) * 0.8 <= width
+    return _widowed(text, width) and _longest(text, bold=True) * 0.75 <= width
 
 
 def cell_height(text: str, width: float, size: float = BODY_PT, bold: bool = False) -> float:
@@ -383,14 +382,15 @@ def place(rows: list[list[tuple[str, int, int, str]]]) -> list[tuple[int, int, s
 def print_layout(rows: list[list[tuple[str, int, int, str]]], columns: int = 10) -> PrintLayout:
     """Widths from what each column holds; portrait when the table fits the width of an A4 page, else landscape.
 
-    A figure or score keeps its line; a heading may wrap to two or three lines; a name gets its whole
-    length up to 12 characters and no less than half of it, and never leaves its last character alone
-    on a line. Portrait when every column fits at its least width (scaled to the page by no more than
-    _LEAST_SCALE); the room left is shared out, first to the names still wrapped, then to all.
+    A figure or score keeps its line; a heading may wrap to two or three lines; a name no less than half
+    its length a line (a long text 8 characters), and never leaves its last character alone on a line.
+    Portrait when every column fits at its least width (scaled to the page by no more than _LEAST_SCALE);
+    the room left is shared out by `_share`.
     """
     rigid, natural, floor = [0.0] * columns, [0.0] * columns, [0.0] * columns
     figures = [_fits("字", 1)] * columns  # no column narrower than one character, or a figure it holds
     names: list[list[str]] = [[] for _ in range(columns)]
+    headings: list[list[str]] = [[] for _ in range(columns)]
     for _, column, text, colspan, _, style in place(rows):
         if colspan != 1 or column >= columns or not text:
             continue
@@ -398,51 +398,49 @@ def print_layout(rows: list[list[tuple[str, int, int, str]]], columns: int = 10)
             figures[column] = max(figures[column], _longest(text, bold=style == "s"))
             rigid[column] = max(rigid[column], figures[column])
         elif style == "h":
-            names[column].append(text)
+            headings[column].append(text)
             rigid[column] = max(rigid[column], _heading_width(text))
         else:
             names[column].append(text)
             natural[column] = max(natural[column], _longest(text))
             floor[column] = max(floor[column], _name_floor(text))
-    cap = _fits("字" * _NAME_CAP, _NAME_CAP)
-    preferred = [max(r, min(n, cap)) for r, n in zip(rigid, natural)]
-    least = [max(r, min(f, p)) for r, f, p in zip(rigid, floor, preferred)]
+    least = [max(r, min(f, n)) for r, f, n in zip(rigid, floor, natural)]
+    least = [_unwidowed(w, texts, [], w, upward=True) for w, texts in zip(least, names)]
     for landscape in (False, True):
         page_width = (A4_MM[1] if landscape else A4_MM[0]) - MARGINS_MM["left"] - MARGINS_MM["right"]
         budget = page_width / _UNIT_MM
         if sum(least) <= budget * _LEAST_SCALE or landscape:
-            widths = _share(preferred, least, natural, budget)
-            return PrintLayout(tuple(_unwidowed(w, texts, f) for w, texts, f in zip(widths, names, figures)), landscape)
+            widths = _share(least, natural, budget)
+            return PrintLayout(tuple(_unwidowed(*column) for column in zip(widths, names, headings, figures)), landscape)
     raise AssertionError("unreachable")
 
 
-def _share(preferred: list[float], least: list[float], natural: list[float], budget: float) -> list[float]:
-    widths = list(preferred)
+def _share(least: list[float], natural: list[float], budget: float) -> list[float]:
+    """The room a page leaves over the least widths: first to the columns whose names it puts on one line,
+    those that want least first (so the most columns have theirs unwrapped), then to all in proportion."""
+    widths = list(least)
+    room = budget - sum(widths)
+    wanting = [max(n - w, 0) for n, w in zip(natural, widths)]
+    for column in sorted(range(len(widths)), key=lambda c: wanting[c]):
+        given = max(min(room, wanting[column]), 0)
+        widths[column] += given
+        room -= given
     total = sum(widths)
-    if total > budget:  # narrow the text columns toward their least widths, each by its share of the slack
-        slack = [p - l for p, l in zip(preferred, least)]
-        cut = min(total - budget, sum(slack))
-        if cut > 0:
-            widths = [p - cut * s / sum(slack) for p, s in zip(preferred, slack)]
-    else:
-        room = budget - total
-        wanting = [max(n - w, 0) for n, w in zip(natural, widths)]  # names still wrapped at their capped width
-        if sum(wanting):
-            given = min(room, sum(wanting))
-            widths = [w + given * want / sum(wanting) for w, want in zip(widths, wanting)]
-            room -= given
-        total = sum(widths)
-        widths = [w + room * w / total for w in widths] if total else widths
-    return widths
+    return [w + room * w / total for w in widths] if room > 0 and total else widths
 
 
-def _unwidowed(width: float, names: list[str], least: float) -> float:
-    """The width, narrowed (down to `least`) or widened by the least that leaves no name's last character alone."""
-    for step in range(13):
-        for candidate in (width - step / 4, width + step / 4):
-            if candidate >= least and not any(_widowed(name, candidate) for name in names):
+def _unwidowed(width: float, names: list[str], headings: list[str], least: float, upward: bool = False) -> float:
+    """The width, narrowed (down to `least`) or widened by the least that leaves no name's last character alone,
+    nor a heading's if it can (a heading left so is shrunk onto one line instead, see `shrunk`); failing
+    that, the one that leaves the fewest names so."""
+    steps = [width + step / 4 for step in range(49)] if upward else \
+        [w for step in range(13) for w in (width - step / 4, width + step / 4)]
+    candidates = [w for w in steps if w >= least]
+    for texts in (names + headings, names):
+        for candidate in candidates:
+            if not any(_widowed(text, candidate) for text in texts):
                 return round(candidate, 2)
-    return round(width, 2)
+    return round(min(candidates, key=lambda w: sum(_widowed(text, w) for text in names)), 2)
 
 
 def row_heights(placed: list[tuple[int, int, str, int, int, str]], widths: tuple[float, ...], count: int,
@@ -848,7 +846,7 @@ def _checks_sheet(checks: Any, result: Result) -> None:
         for detail in check.details:
             checks.append(xlsx_row(checks, ["", "", detail]))
     names = [check.name for check in result.checks]
-    first = _unwidowed(min(max(map(_longest, ["核对", *names])), _fits("字" * 16, 16)), names, _fits("字" * 4, 4))
+    first = _unwidowed(min(max(map(_longest, ["核对", *names])), _fits("字" * 16, 16)), names, [], _fits("字" * 4, 4))
     widths = (first, 8, round((A4_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]) / _UNIT_MM - first - 8, 2))
     for letter, width in zip("ABC", widths):
         checks.column_dimensions[letter].width = width
