@@ -185,6 +185,8 @@ def test_every_cell_is_set_in_songti_and_every_score_is_a_number_to_the_places(p
         assert scores and all(isinstance(c.value, (int, float)) and c.number_format == "0.00" for c in scores), name
         assert all(c.font.b for c in scores), name
         assert Decimal(str(scores[-1].value)).quantize(Decimal("0.01")) == table.result.total
+    theme = printed["fin-network"].workbook.loaded_theme.decode("utf-8")  # what cells left to the theme use
+    assert theme.count(f'<a:latin typeface="{FONT}"/>') == 2 and theme.count(f'<a:ea typeface="{FONT}"/>') == 2
 
 
 def test_the_subtotals_of_a_four_dimension_table(printed):
