@@ -366,14 +366,15 @@ def _record(label: str, result: Any, case: Any = None) -> dict[str, Any]:
     `reported.grade`), where it says so."""
     lost_by_key: dict[tuple[str, str], Decimal] = {}
     subtotals: dict[str, Decimal] = {}
-    for indicator in result.indicators:
-        source = indicator.source
+    for indicator in result.indicators:  # by position: this runs for every row of every case
+        source, weight, score = indicator[0], indicator[2], indicator[3]
         path = source.path
         top = path[0] if path else source.name
-        subtotals[top] = subtotals[top] + indicator.score if top in subtotals else indicator.score
-        lost = indicator.weight - indicator.score
-        if lost > 0:
-            key = ((source.level1 or top) if indicator.from_case else top, source.name or "（未命名指标）")
+        subtotals[top] = subtotals[top] + score if top in subtotals else score
+        if weight > score:
+            # a case's own row sits under its own 一级 (a scheme's leaf has none: the top of its path)
+            key = (getattr(source, "level1", None) or top, source.name or "（未命名指标）")
+            lost = weight - score
             lost_by_key[key] = lost_by_key[key] + lost if key in lost_by_key else lost
     identity = result.case
     reported_total, reported_grade = _reported(case)
