@@ -138,6 +138,10 @@ class Vocabulary:
     headings: Words = field(default_factory=Words)
     units: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
+    report_sections: Words = field(default_factory=Words)  # a 自评报告's section headings -> the case's `report:` key
+    report_signatures: Words = field(default_factory=Words)  # 填报人 / 审核人 / 日期 -> prepared_by / reviewed_by / date
+    report_ends: list[str] = field(default_factory=list)  # a line starting with one of these ends the report
+    report_kinds: Words = field(default_factory=Words)  # words in a report's title that say whose report it is
 
     def words(self, name: str) -> Words:
         return self.blocks.setdefault(name, Words())
@@ -187,6 +191,19 @@ class Vocabulary:
         self.headings.add("heading", data.get("headings") or [])
         self.units.update(label_key(unit) or unit for unit in data.get("units") or [])
         self.ends.extend(label_key(word) for word in data.get("ends") or [] if label_key(word) not in self.ends)
+        for key, words in (data.get("report_sections") or {}).items():
+            if key == "ends":
+                self.report_ends.extend(w for w in map(label_key, words) if w and w not in self.report_ends)
+            elif key == "kinds":
+                for kind, kind_words in words.items():
+                    self.report_kinds.add(kind, kind_words)
+            elif key in REPORT_SIGNATURES:
+                self.report_signatures.add(key, words)
+            else:
+                self.report_sections.add(key, words)
+
+
+REPORT_SIGNATURES = ("prepared_by", "reviewed_by", "date")
 
 
 def _default_scheme(kind: str) -> str:

@@ -114,3 +114,24 @@ def test_a_table_in_traditional_characters_imports(tmp_path):
     assert "name: 鄉村道路養護" in result.stdout  # values are kept as written
     assert "{level1: 產出指標, level2: 數量指標, name: 養護里程, nature: ≥, target: 120, unit: 公里, actual: 120" \
         in result.stdout  # 正向指標 is ≥
+
+
+def test_report_section_headings_are_words_of_the_vocabulary_and_checked_like_the_rest(tmp_path):
+    vocabulary = load_vocabulary([])
+    # a heading is compared as a label: numbering, width, script and spaces do not matter
+    for heading, key in (("部门基本情况", "overview"), ("自評工作開展情況", "self_evaluation"),
+                         ("存在的问题和整改情况", "problems"), ("绩效自评结果应用", "use_of_results"),
+                         ("主要經驗及做法", "experience"), ("其他需要说明的问题", "other")):
+        assert vocabulary.report_sections.match(heading, loose=False) == key, heading
+    assert vocabulary.report_signatures.match("填报人", loose=False) == "prepared_by"
+    assert "备注" in vocabulary.report_ends
+    assert vocabulary.report_kinds.index["部门整体"] == "department" and vocabulary.report_kinds.index["项目支出"] == "project"
+    # a key the case has no place for is refused where it is written
+    words = tmp_path / "词表.yaml"
+    words.write_text("version: 1\nreport_sections:\n  overveiw: [单位简介]\n", encoding="utf-8")
+    table = tmp_path / "表.txt"
+    table.write_text(LOCAL_FORM, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(table), "--vocabulary", str(words)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{words}:3:3: ")
+    assert "overveiw" in result.stderr
