@@ -2,6 +2,8 @@
 
 The case is written as readable YAML in the case format, every value commented with the cell it
 came from, and every cell of the table the recogniser could not place listed under `unmapped`.
+The sections of a 自评报告 printed around the tables go under `report:`, each commented with where
+its heading is: they are narrative, not cells of the table, and are not counted among them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from .errors import Path
 from .load import Document
 from .read import Reading, read_file
-from .recognise import ImportedCase, ImportError_, recognise
+from .recognise import MAX_SECTION_CHARS, REPORT_SECTION_NAMES, ImportedCase, ImportError_, recognise
 from .safe_text import printable
 from .vocabulary import load_vocabulary
 from .yamlwrite import flow_mapping, key_value, yaml_comment, yaml_scalar
@@ -34,7 +36,8 @@ def import_reading(reading: Reading, vocabulary: list[str | FsPath] | None = Non
 
 
 def import_report(cases: list[ImportedCase], targets: list[str]) -> list[str]:
-    """What the import did, for the terminal: the format read, and per table how every cell was accounted for.
+    """What the import did, for the terminal: the format read, per table how every cell was accounted for,
+    and which sections of a 自评报告 it read (or left out, too long to be one).
 
     Names, titles and cells come from the file, so each is shown on one line with its control and bidi
     characters made visible (`safe_text.printable`): a cell cannot move the cursor, recolour or retitle
@@ -56,6 +59,12 @@ def import_report(cases: list[ImportedCase], targets: list[str]) -> list[str]:
             shown = "、".join(f"{printable(cell.ref)}“{printable(_short(cell.text))}”" for cell in case.unmapped[:3])
             more = f" 等 {len(case.unmapped)} 个" if len(case.unmapped) > 3 else ""
             lines.append(f"     未识别的单元格照原样列在案例的 unmapped 下：{shown}{more}")
+        sections = [REPORT_SECTION_NAMES[key] for key in case.data.get("report") or {} if key in REPORT_SECTION_NAMES]
+        if sections:
+            lines.append(f"     自评报告正文 {len(sections)} 节读入 report：{'、'.join(sections)}")
+        for key in case.report_left_out:
+            name = REPORT_SECTION_NAMES.get(key, key)
+            lines.append(f"     自评报告的“{name}”一节超过 {MAX_SECTION_CHARS:,} 个字符，不像一节正文，未读入（没有截断）")
     return lines
 
 

@@ -10,6 +10,12 @@ cell per line is first rebuilt into rows from the labels it contains.
 Nothing inside a table is dropped in silence: every non-empty cell is either read into the case
 (a value, with the cell it came from), recognised as a label, or listed under `unmapped`.
 Values are kept as written; published 分值 / 得分 / 总分 / 等级 go under `reported`.
+
+A 自评报告 printed around the tables (the seed: 一、部门基本情况 … 七、其他需说明的情况, then its
+tables) is read from the rows outside every table, by its section headings, into `report:` of the
+case it is about: the first table after it whose kind it fits, so a 部门整体 report goes to the
+部门整体 table and never to the project tables after it. Narrative is not a table cell, and a
+document whose report cannot be read imports as if it had none.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class ImportedCase:
     first_row: int = 0  # the table's rows in its grid, [first_row, end_row)
     end_row: int = 0
     grid: int = 0  # which grid of the reading (sheet of a workbook) the table is in
+    report_left_out: list[str] = field(default_factory=list)  # report sections too long to be one (never cut short)
 
     @property
     def name(self) -> str:
@@ -87,6 +94,7 @@ def recognise(reading: Reading, vocabulary: Vocabulary, year: int | None = None)
         raise ImportError_(problems)
     if not cases:
         raise ImportError_(_nothing_found(reading, vocabulary))
+    _give_reports(reading, cases, vocabulary)
     return cases
 
 
@@ -1245,6 +1253,277 @@ def _narrative_figures(reader: _TableReader, start: int) -> dict[str, Any]:
     find(r"行政(\d+)人", ("人员", "行政"))
     find(r"事业(\d+)人", ("人员", "事业"))
     return figures
+
+
+# ------------------------------------------------------------------ the 自评报告 around the tables ----
+#
+# A 自评报告 is prose before its table (the seed: 一、部门基本情况 … 七、其他需说明的情况, then the
+# 部门整体 table, then seven project tables). Its sections are found by their headings, whose words
+# are the vocabulary's `report_sections`; the text of each becomes the case's `report:`. Narrative is
+# never a table cell: it is read from the rows outside every table, and never makes an import fail.
+
+REPORT_KEYS = ("overview", "goals", "self_evaluation", "conclusion", "problems", "use_of_results", "experience",
+               "other", "prepared_by", "reviewed_by", "date")
+REPORT_SECTION_NAMES = {"overview": "基本情况", "goals": "绩效目标", "self_evaluation": "自评工作情况",
+                        "conclusion": "评价结论", "problems": "存在的问题", "use_of_results": "结果应用",
+                        "experience": "经验做法", "other": "其他说明"}
+MAX_SECTION_CHARS = 20_000  # a real section is a few pages; a longer one is left out whole, never cut short
+MAX_HEADING_CHARS = 30  # a heading's words after its number; a longer line is text
+MAX_PREAMBLE_LINES = 3  # lines just above a report's first heading that may say whose report it is (its title)
+MAX_LABEL_CHARS = 60  # a heading, a signature or a title line is short: longer text is never folded to be compared
+
+# A heading's number, on folded text (ordinary widths, no spaces): 一、 1. （一） （1） 第一部分. Each
+# kind of numbering is a level of the report; `(?!\d)` keeps 1.1 and 20.5 from reading as "1.".
+_NUMBERING = re.compile(
+    r"^(?:第(?P<part>[一二三四五六七八九十]+)(?:部分|章|节)[、.,:：]?"
+    r"|(?P<cn>[一二三四五六七八九十]+)[、.,]"
+    r"|\((?P<cn_paren>[一二三四五六七八九十]+)\)[、.,]?"
+    r"|(?P<num>\d{1,2})(?:[、,]|\.(?!\d))"
+    r"|\((?P<num_paren>\d{1,2})\)[、.,]?)")
+_STYLES = ("part", "cn", "num", "cn_paren", "num_paren", "")  # outermost first: a tie goes to the outer level
+_DATE_LINE = re.compile(r"^(?:20\d\d年\d{1,2}月\d{1,2}日|20\d\d[-./]\d{1,2}[-./]\d{1,2}"
+                        r"|[二〇零○一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)$")
+_LINE_SPACE = " \t\u3000\xa0"
+
+
+def _chinese_number(text: str) -> int | None:
+    digits = "一二三四五六七八九"
+    if text == "十":
+        return 10
+    if len(text) == 1 and text in digits:
+        return digits.index(text) + 1
+    match = re.fullmatch(r"([一二三四五六七八九]?)十([一二三四五六七八九]?)", text)
+    if match is None:
+        return None
+    tens = digits.index(match.group(1)) + 1 if match.group(1) else 1
+    return tens * 10 + (digits.index(match.group(2)) + 1 if match.group(2) else 0)
+
+
+@dataclass(frozen=True)
+class _Heading:
+    key: str  # the case's `report:` key the section fills
+    style: str  # its numbering, one of _STYLES ("" for none)
+    number: int  # 0 without numbering
+    rest: str  # text after the heading's colon on the same line (七、其他需说明的情况：无)
+
+
+def _heading(text: str, vocabulary: Vocabulary) -> _Heading | None:
+    """The section a line heads, if it is a heading: a short line, no sentence in it, naming a section."""
+    head, rest = _before_colon(text.split("\n", 1)[0])
+    if len(head) > MAX_LABEL_CHARS:
+        return None
+    folded = fold(head)
+    if not folded or _SENTENCE.search(folded):
+        return None
+    match = _NUMBERING.match(folded)
+    style, number = "", 0
+    if match is not None:
+        style = match.lastgroup or ""
+        value = match.group(style)
+        number = int(value) if value.isdigit() else _chinese_number(value) or 0
+        if not number:
+            return None
+        folded = folded[match.end():]
+    if not folded or len(folded) > MAX_HEADING_CHARS:
+        return None
+    key = vocabulary.report_sections.match(folded, loose=False)
+    if key is None and style:
+        key = _named_in(folded, vocabulary)
+    if key is None:
+        return None
+    return _Heading(key, style, number, rest.strip(_LINE_SPACE))
+
+
+def _before_colon(line: str) -> tuple[str, str]:
+    match = re.search(r"[:：]", line)
+    return (line[:match.start()], line[match.end():]) if match else (line, "")
+
+
+def _named_in(words: str, vocabulary: Vocabulary) -> str | None:
+    """The section a numbered heading names among other words (二、项目基本情况和绩效目标): the section word
+    that starts first in it, the longest there; words of fewer than four characters only as whole headings."""
+    key_text = label_key(words)
+    best: tuple[int, int, str] | None = None
+    for word, key in vocabulary.report_sections.index.items():
+        if len(word) < 4:
+            continue
+        at = key_text.find(word)
+        if at >= 0 and (best is None or (at, -len(word)) < (best[0], -best[1])):
+            best = (at, len(word), key)
+    return best[2] if best else None
+
+
+def _signature(cells: list[Cell], vocabulary: Vocabulary) -> dict[str, tuple[str, Cell]]:
+    """填报人：张三 / 审核人 | 李四 / 2024年3月15日: the report's signature lines, by key."""
+    found: dict[str, tuple[str, Cell]] = {}
+    for n, cell in enumerate(cells):
+        text = cell.text.split("\n", 1)[0].strip(_LINE_SPACE)
+        if len(text) > MAX_LABEL_CHARS:
+            continue
+        if _DATE_LINE.match(fold(text)):
+            found.setdefault("date", (text, cell))
+            continue
+        label, value = _before_colon(text)
+        if len(fold(label)) > 10:
+            continue
+        key = vocabulary.report_signatures.match(label, loose=False)
+        if key is None:
+            continue
+        value = value.strip(_LINE_SPACE)
+        following = cells[n + 1].text.strip(_LINE_SPACE) if n + 1 < len(cells) else ""
+        if not value and len(following) <= MAX_LABEL_CHARS and \
+                vocabulary.report_signatures.match(_before_colon(following)[0], loose=False) is None:
+            value = following
+        if value:
+            found.setdefault(key, (value, cell))
+    return found
+
+
+@dataclass
+class _Report:
+    preamble: list[str]  # the lines just above its first heading: its title, if it has one
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    headings: dict[str, Cell] = field(default_factory=dict)
+    heading_texts: list[str] = field(default_factory=list)
+    ended: tuple[str, int, int] | None = None  # (section, lines, size) where a 备注 / 附件 line was met in it
+
+    def add(self, key: str, text: str) -> None:
+        for line in text.split("\n"):
+            line = PINYIN.sub("", line.strip(_LINE_SPACE))
+            if line and self.sizes.get(key, 0) <= MAX_SECTION_CHARS:
+                self.sections[key].append(line)
+                self.sizes[key] += len(line) + (1 if len(self.sections[key]) > 1 else 0)
+
+    def end_at(self, key: str) -> None:
+        """A 备注 / 附件 line: the report ends here unless another of its sections follows."""
+        if self.ended is None:
+            self.ended = (key, len(self.sections[key]), self.sizes[key])
+
+    def close(self) -> None:
+        if self.ended is not None:
+            key, lines, size = self.ended
+            del self.sections[key][lines:]
+            self.sizes[key] = size
+            self.ended = None
+
+    def kind(self, vocabulary: Vocabulary) -> str | None:
+        """department or project when its title or headings say so (and not both), else None."""
+        said = {kind for text in self.preamble + self.heading_texts for word, kind in vocabulary.report_kinds.index.items()
+                if word in label_key(text)}
+        return next(iter(said)) if len(said) == 1 else None
+
+
+def _reports_in(grid: Grid, first: int, end: int, vocabulary: Vocabulary) -> list[_Report]:
+    """Every 自评报告 in rows [first, end) of the grid, in order; [] where no section heading is found."""
+    rows = [(i, cells) for i in range(first, end)
+            if (cells := [cell for cell in grid.rows[i] if cell.text and not cell.copy])]
+    headings = {i: found for i, cells in rows if (found := _heading(cells[0].text, vocabulary)) is not None}
+    if not headings:
+        return []
+    # The report's own level of numbering is the one that names the most sections: in the seed 一、 names
+    # seven and （一） two (部门概况, 部门绩效目标…), so （一） lines are lines of a section's text.
+    named: dict[str, set[str]] = {}
+    for found in headings.values():
+        named.setdefault(found.style, set()).add(found.key)
+    level = max(named, key=lambda style: (len(named[style]), -_STYLES.index(style)))
+    reports: list[_Report] = []
+    report: _Report | None = None
+    section: str | None = None
+    last = 0
+    above: list[str] = []
+    for i, cells in rows:
+        found = headings.get(i)
+        if found is not None and found.style != level:
+            found = None  # （一）部门概况 under 一、部门基本情况: a sub-heading, a line of the section
+        elif found is not None and not found.style and report is not None and found.key == section:
+            found = None  # 部门概况 under 基本情况, both unnumbered: a sub-heading too
+        if found is not None:
+            # A section the report already has, or a number not above the last, starts another report.
+            if report is None or found.key in report.sections or (found.style and found.number <= last):
+                if report is not None:
+                    report.close()
+                report = _Report(list(above))
+                reports.append(report)
+            report.ended = None  # what followed a 备注 in the last section was still the report
+            section, last = found.key, found.number
+            report.sections[section], report.sizes[section] = [], 0
+            report.headings[section] = cells[0]
+            report.heading_texts.append(cells[0].text.split("\n", 1)[0][:MAX_LABEL_CHARS])
+            rest = cells[0].text.split("\n", 1)[1:]
+            for text in [found.rest, *rest] + [cell.text for cell in cells[1:]]:
+                report.add(section, text)
+            continue
+        if section is not None and any(label_key(cells[0].text[:20]).startswith(word) for word in vocabulary.report_ends):
+            report.end_at(section)  # 备注 / 附件: kept only if another section follows
+        if report is not None and (signed := _signature(cells, vocabulary)):
+            for key, value in signed.items():
+                report.sections.setdefault(key, [value[0]])
+                report.headings.setdefault(key, value[1])
+            section = None  # the signature ends the last section; the report may sign on the next lines too
+            continue
+        if report is None:
+            above = (above + [" ".join(cell.text for cell in cells)[:MAX_LABEL_CHARS]])[-MAX_PREAMBLE_LINES:]
+        elif section is not None:
+            for cell in cells:
+                report.add(section, cell.text)
+    if report is not None:
+        report.close()
+    return reports
+
+
+def _give_reports(reading: Reading, cases: list[ImportedCase], vocabulary: Vocabulary) -> None:
+    """Each 自评报告 in the reading to the case it is about: the first table after it whose kind it fits
+    (a 部门整体 report goes to the 部门整体 table, never to the project tables after it); a report after the
+    last table goes to that table if it has none. Several reports before one table: the nearest."""
+    events: list[tuple[list[_Report], ImportedCase | None]] = []
+    for number, grid in enumerate(reading.grids):
+        start = 0
+        for case in sorted((c for c in cases if c.grid == number), key=lambda c: c.first_row):
+            events.append((_reports_in(grid, start, case.first_row, vocabulary), case))
+            start = max(start, case.end_row)
+        events.append((_reports_in(grid, start, len(grid.rows), vocabulary), None))
+    pending: _Report | None = None
+    given: set[int] = set()
+    last_case: ImportedCase | None = None
+    after_last: list[_Report] = []
+    for reports, case in events:
+        if reports:
+            pending = reports[-1]  # a sheet holding only the report gives it to the table on the next sheet
+        if case is None:
+            after_last.extend(reports)
+            continue
+        if pending is not None and pending.kind(vocabulary) in (None, case.kind):
+            _give(case, pending)
+            given.add(id(case))
+            pending = None
+        last_case, after_last = case, []
+    if last_case is not None and id(last_case) not in given:
+        report = next((r for r in after_last if r.kind(vocabulary) in (None, last_case.kind)), None)
+        if report is not None:
+            _give(last_case, report)
+
+
+def _give(case: ImportedCase, report: _Report) -> None:
+    written: dict[str, str] = {}
+    for key in REPORT_KEYS:
+        lines = report.sections.get(key)
+        if not lines:
+            continue
+        if report.sizes.get(key, 0) > MAX_SECTION_CHARS:
+            case.report_left_out.append(key)
+            continue
+        written[key] = "\n".join(lines)
+        at = report.headings[key]
+        case.provenance[("report", key)] = Cell("", at.ref, at.line, at.column, at.place, copy=True)
+    if not written:
+        return
+    # After what the table says and before what was only checked or not placed: reported, unmapped.
+    data = {key: value for key, value in case.data.items() if key not in ("reported", "unmapped")}
+    data["report"] = written
+    data.update((key, case.data[key]) for key in ("reported", "unmapped") if key in case.data)
+    case.data.clear()
+    case.data.update(data)
 
 
 # ------------------------------------------------------------------ one cell per line ----
