@@ -1416,9 +1416,16 @@ class _Report:
 
 def _reports_in(grid: Grid, first: int, end: int, vocabulary: Vocabulary) -> list[_Report]:
     """Every 自评报告 in rows [first, end) of the grid, in order; [] where no section heading is found."""
-    rows = [(i, cells) for i in range(first, end)
-            if (cells := [cell for cell in grid.rows[i] if cell.text and not cell.copy])]
-    headings = {i: found for i, cells in rows if (found := _heading(cells[0].text, vocabulary)) is not None}
+    rows: list[list[Cell]] = []
+    for i in range(first, end):
+        cells = [cell for cell in grid.rows[i] if cell.text and not cell.copy]
+        if len(cells) == 1 and "\n" in cells[0].text:
+            # A paragraph with line breaks (a converter writes a whole report as one): each line a row.
+            rows.extend([dataclasses.replace(cells[0], text=line)] for line in cells[0].text.split("\n")
+                        if line.strip(_LINE_SPACE))
+        elif cells:
+            rows.append(cells)
+    headings = {n: found for n, cells in enumerate(rows) if (found := _heading(cells[0].text, vocabulary)) is not None}
     if not headings:
         return []
     # The report's own level of numbering is the one that names the most sections: in the seed 一、 names
@@ -1432,8 +1439,8 @@ def _reports_in(grid: Grid, first: int, end: int, vocabulary: Vocabulary) -> lis
     section: str | None = None
     last = 0
     above: list[str] = []
-    for i, cells in rows:
-        found = headings.get(i)
+    for n, cells in enumerate(rows):
+        found = headings.get(n)
         if found is not None and found.style != level:
             found = None  # （一）部门概况 under 一、部门基本情况: a sub-heading, a line of the section
         elif found is not None and not found.style and report is not None and found.key == section:

@@ -276,6 +276,18 @@ def test_a_section_of_exactly_the_limit_is_kept_exactly(tmp_path):
     assert "report" not in case.data and case.report_left_out == ["overview"]
 
 
+def test_a_whole_report_in_one_paragraph_with_line_breaks(tmp_path):
+    # A converter's output: one Word paragraph, its lines joined by line breaks (headings of 6, 7 and 10
+    # characters, three texts of 6,000 and 5 breaks = 18,028 characters; a paragraph past 20,000 is refused by
+    # the reader like a cell, tests/hostile/tables docx-paragraph-of-thirty-thousand-characters).
+    body = ["一、基本情况", "甲" * 6_000, "二、存在的问题", "乙" * 6_000, "三、其他需说明的情况", "丙" * 6_000]
+    assert len("\n".join(body)) == 6 + 6_000 + 7 + 6_000 + 10 + 6_000 + 5 == 18_028
+    path = tmp_path / "一段.docx"
+    path.write_bytes(word_document(["\n".join(body)]))
+    [case] = import_tables(path)
+    assert case.data["report"] == {"overview": "甲" * 6_000, "problems": "乙" * 6_000, "other": "丙" * 6_000}
+
+
 def test_control_and_bidi_characters_in_a_section_read_back_exactly(tmp_path):
     text = ("一、基本情况\t本单位\x1b[2J\x07有职工\u202e12\u202c人。\x85续\u2028行\n"
             "二、存在的问题\t\"引号\" #不是注释: 也不是键\n"
