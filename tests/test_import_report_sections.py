@@ -80,6 +80,26 @@ def test_the_seed_gives_its_report_to_the_department_case_as_transcribed_by_hand
     assert "  other: 无  # 第 19 行第 1 列" in text and "  overview: " in text
 
 
+def accounted(case, grid) -> tuple[set, set]:
+    """The table's non-empty cells, and those read, recognised as labels or listed unmapped (test_real_tables)."""
+    in_table = {cell.key for row in grid.rows[case.first_row:case.end_row] for cell in row if cell.text and not cell.copy}
+    read = {cell.key for path, cell in case.provenance.items() if path[0] != "unmapped" and cell.text}
+    return in_table, read | {cell.key for cell in case.labels if cell.text} | {cell.key for cell in case.unmapped}
+
+
+def test_narrative_is_not_counted_among_the_cells_of_a_table():
+    from engine.read import read_file
+
+    [grid] = read_file(SEED).grids
+    department = import_tables(SEED)[0]
+    in_table, placed = accounted(department, grid)
+    assert placed == in_table  # no cell lost, and none of the report's 7 rows (lines 7–19) counted as one
+    assert department.first_row == 22 and all(cell.line >= 23 for cell in department.table_cells)
+    assert {path for path in department.provenance if path[0] == "report"} == {
+        ("report", key) for key in ("overview", "self_evaluation", "conclusion", "problems", "use_of_results",
+                                    "experience", "other")}
+
+
 def test_engine_import_says_what_it_read_and_engine_report_writes_the_sections(tmp_path):
     out = tmp_path / "cases"
     result = CliRunner().invoke(main, ["import", str(SEED), "-o", str(out)])
