@@ -89,7 +89,7 @@ def test_the_narrative_of_the_case_in_the_seed_order():
     text, _ = docx_text(render_docx(result, case))
     positions = [text.index(section) for section in SEED_SECTIONS]
     assert positions == sorted(positions)
-    assert "（三）部门整体收支情况\n2023年本单位收入合计1,522.66万元。" in text  # one paragraph per line of the case
+    assert "(三) 部门整体收支情况\n2023年本单位收入合计1,522.66万元。" in text  # one paragraph per line of the case
     assert "对绩效评价工作的重要性认识有待进一步提高，资金支出结构有待进一步优化。" in text
     assert "（待填写）" not in text  # every section of the seed is transcribed
 
