@@ -317,7 +317,19 @@ def _inline_field(text: str, vocabulary: Vocabulary) -> str | None:
 
 def _inline_value(text: str) -> str | None:
     match = re.match(r"^\s*([^:：]{2,14})[:：]\s*(\S.*)$", text, re.S)
-    return match.group(2).strip() if match else None
+    if match is None or _unfilled(match.group(2)):
+        return None
+    return match.group(2).strip()
+
+
+# A form's blank to be filled in by hand — “年　月　日”, “____”, “（签字）” — is no value.
+_UNFILLED = re.compile(r"^[\s\u3000_＿\-—.·/年月日（）()签字章盖]*$")
+# “审核人：” alone in a cell is the next label of a signature line, never the value of the one before.
+_BARE_LABEL = re.compile(r"^[^:：\d]{1,14}[:：]$")
+
+
+def _unfilled(text: str) -> bool:
+    return bool(_UNFILLED.match(text))
 
 
 # ------------------------------------------------------------------ reading one table ----
@@ -412,7 +424,7 @@ class _TableReader:
         for cell in self.rows[i][j + 1:]:
             if cell.copy or not cell.text:
                 continue
-            if self.is_any_label(cell.text):
+            if self.is_any_label(cell.text) or _BARE_LABEL.match(cell.text.strip()) or _unfilled(cell.text):
                 return None
             return cell
         if len(self.cells(i)) == 1 and i + 1 < len(self.rows):
@@ -420,6 +432,14 @@ class _TableReader:
             if len(below) == 1 and below[0].text and not self.is_any_label(below[0].text):
                 return below[0]
         return None
+
+    def is_unfilled_signature(self, text: str) -> bool:
+        match = re.match(r"^\s*([^:：]{1,14})[:：](.*)$", text, re.S)
+        if match is None or not _unfilled(match.group(2)):
+            return False
+        label = match.group(1)
+        return bool(self.vocabulary.report_signatures.match(label, loose=False)
+                    or self.vocabulary.fields.match(label, loose=False))
 
     def is_any_label(self, text: str) -> bool:
         if len(text) > 30:
@@ -535,6 +555,8 @@ class _TableReader:
                 if normalize_text(cell.text) in BLANK_MARKERS or (
                         len(cell.text) <= 20 and self.vocabulary.headings.match(cell.text, loose=False)):
                     self.labels[cell.key] = cell  # a dash or a heading: part of the form, nothing to read
+                elif self.is_unfilled_signature(cell.text) or _unfilled(cell.text):
+                    self.labels[cell.key] = cell  # 审核人： / 日期：　年　月　日 — the form's blank, to sign by hand
         mapped = {cell.key for cell in self.provenance.values()} | set(self.labels)
         for key, pieces in self.parts.items():
             if key in mapped:
