@@ -10,6 +10,7 @@ the sections of the 沾益 report; a bureau points `--template` at its own.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,17 @@ _TABLE_FONT = "宋体"
 # The ten columns of the official grid on the 16 cm of an A4 page between the template's margins:
 # 一级 二级 三级 性质 指标值 单位 实际完成值 分值 得分 偏差原因 (the 项目资金 block shares the same grid).
 _COLUMN_CM = (1.4, 1.5, 2.4, 1.0, 1.4, 1.4, 1.5, 1.3, 1.5, 2.6)
+# Where a figure needs more than its column's share (113.41 under 全年预算数, 100.00% under 执行率),
+# these give up width first, the text columns that wrap best, never below _TEXT_FLOOR_CM.
+_GIVING_COLUMNS = (9, 2, 1, 0)
+_TEXT_FLOOR_CM = 1.1
+_FONT_PT = 9
+_CELL_MARGIN_CM = 0.2  # 57 twips on each side
+# Advance widths in em of the widest fonts a figure may fall back to (DejaVu Sans Bold): a figure is
+# never broken over two lines, whichever font the printing machine has.
+_EM = {**dict.fromkeys("0123456789", 0.70), ".": 0.38, ",": 0.38, "%": 1.0, "-": 0.42, "+": 0.84,
+       "≥": 0.84, "≤": 0.84, "=": 0.84, "万": 1.0, "元": 1.0}
+_FIGURE = re.compile(r"[-+≥≤=]?[\d.,]+%?")
 
 
 class TemplateError(EngineError):
@@ -174,10 +186,11 @@ def _score_table(document: Any, result: Result, case: CaseData | None) -> Any:
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
     table._tbl.tblPr.append(margins)
+    widths = _column_widths(placed, columns)
     # Word reads each cell's width, LibreOffice the table grid's: both are set.
-    for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), _COLUMN_CM):
+    for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         grid_column.set(qn("w:w"), str(int(Cm(width).twips)))
-    for index, width in enumerate(_COLUMN_CM):
+    for index, width in enumerate(widths):
         for cell in table.columns[index].cells:
             cell.width = Cm(width)
     for row in table.rows:  # a row is never split across two pages
@@ -185,6 +198,30 @@ def _score_table(document: Any, result: Result, case: CaseData | None) -> Any:
     if grid and grid[0][0][0] == "一级指标":  # a table that starts with its header row repeats it on every page
         table.rows[0]._tr.get_or_add_trPr().append(_on("w:tblHeader"))
     return subdoc
+
+
+def _column_widths(placed: list[tuple[int, int, str, int, int, str]], columns: int) -> list[float]:
+    """The official widths, widened where a figure of this table would not fit on one line."""
+    need = [0.0] * columns
+    for _, column, text, colspan, _, _ in placed:
+        if colspan == 1:
+            for figure in _FIGURE.findall(text):
+                em = sum(_EM.get(char, 1.0) for char in figure)
+                need[column] = max(need[column], em * _FONT_PT * 2.54 / 72 + _CELL_MARGIN_CM)
+    widths = list(_COLUMN_CM[:columns])
+    for column in range(columns):
+        deficit = need[column] - widths[column]
+        if deficit <= 0:
+            continue
+        for giver in _GIVING_COLUMNS:
+            if giver == column or deficit <= 0:
+                continue
+            spare = widths[giver] - max(_TEXT_FLOOR_CM, need[giver])
+            taken = min(max(spare, 0.0), deficit)
+            widths[giver] -= taken
+            widths[column] += taken
+            deficit -= taken
+    return [round(width, 2) for width in widths]
 
 
 def _on(tag: str) -> Any:

@@ -7,6 +7,7 @@ with pypdf: page count, page size, the seed's sections in order, every cell of t
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -187,6 +188,26 @@ def test_the_department_reports_keep_the_seed_order_and_the_whole_table(printed)
     zhongfang = "".join(page.extract_text() for page in printed["zhongfang-department"].pages).replace(" ", "").replace("\n", "")
     assert "总分100.0093.72优" in zhongfang and "重点工作完成率" in zhongfang  # 100.00 no longer broken over two lines
     assert Decimal("93.72") == Decimal("13.45") + Decimal("31.27") + Decimal("30") + Decimal("19")  # the 中方 total
+
+
+def test_no_figure_is_broken_over_two_lines(printed):
+    # "总分 100.0" then "0" on the next line was what a 1.3 cm 分值 column printed for the 沾益 department
+    for name, pdf in printed.items():
+        for page in pdf.pages:
+            assert re.search(r"\d\.\d?\n\d\s", page.extract_text()) is None, name
+    last = printed["zhanyi-department"].pages[-1].extract_text()
+    assert "总分 100.00 100.00 优" in last  # 分值 100.00 (10 + 4 × 12.5 + 4 × 7.5 + 10), 得分 the same, 优
+
+
+def test_a_wide_figure_widens_its_column_and_the_table_keeps_its_width():
+    from engine.word_report import _COLUMN_CM, _column_widths
+    # "12,345,678.90" under 全年预算数 (column 5): 10 digits × 0.70 em + 3 separators × 0.38 em = 8.14 em;
+    # at 9 pt (0.3175 cm an em) 2.58 cm, with the cell's 0.2 cm of padding 2.78 cm — wider than its 1.4 cm
+    placed = [(0, 5, "12,345,678.90", 1, 1, "n"), (0, 9, "无偏差", 1, 1, "")]
+    widths = _column_widths(placed, 10)
+    assert widths[5] == pytest.approx(2.78, abs=0.01)
+    assert sum(widths) == pytest.approx(sum(_COLUMN_CM))  # 16 cm: taken from 偏差原因 then 三级指标
+    assert widths[9] == pytest.approx(1.22, abs=0.01) and widths[9] >= 1.1  # 2.6 − (2.78 − 1.4)
 
 
 def test_engine_report_writes_the_docx_and_never_over_an_input(tmp_path):
