@@ -150,6 +150,8 @@ def official_cells(result: Result, case: CaseData | None) -> list[list[tuple[str
         goals = data.get("goals") or {}
         rows.append([("年度总体目标", 2, 2, "h"), ("预期目标", 4, 1, "h"), ("实际完成情况", 4, 1, "h")])
         rows.append([(_text(goals.get("expected")), 4, 1, "t"), (_text(goals.get("achieved")), 4, 1, "t")])
+    elif result.case.get("kind") == "department":
+        rows.extend(_department_head(data))
     rows.append([(name, 1, 1, "h") for name in _INDICATOR_HEADERS] + [("偏差原因分析及改进措施", 1, 1, "h")])
     body = []
     for indicator, cells in zip(result.indicators, indicator_rows(result)):
@@ -163,6 +165,41 @@ def official_cells(result: Result, case: CaseData | None) -> list[list[tuple[str
         rows.append([("其他需要说明事项", 3, 1, "h"), (_text(data.get("notes")), 7, 1, "t")])
     rows.append([("总分", 7, 1, "h"), (fixed(result.max_total, places), 1, 1, "n"), (fixed(result.total, places), 1, 1, "s"),
                  (result.grade, 1, 1, "s")])
+    return rows
+
+
+def _department_head(data: dict[str, Any]) -> list[list[tuple[str, int, int, str]]]:
+    """What the 部门整体支出绩效自评表 prints above its indicators, as far as the case gives it: 部门名称, 部门总体目标,
+    一、部门年度目标, 二、部门年度重点工作任务, and the caption 三、部门整体支出绩效指标 (the 沾益 form)."""
+    goals = data.get("goals") if isinstance(data.get("goals"), dict) else {}
+    annual = [entry for entry in goals.get("annual") or [] if isinstance(entry, dict)]
+    tasks = [task for task in data.get("key_tasks") or [] if isinstance(task, dict)]
+    if not (goals.get("duties") or goals.get("overall") or annual or tasks):
+        return []  # a form without these blocks (中方): the indicators alone, as it prints them
+    rows: list[list[tuple[str, int, int, str]]] = [[("部门名称", 2, 1, "h"), (_text(data.get("name")), 8, 1, "t")]]
+    stated = [(label, goals.get(key)) for key, label in (("duties", "部门职责"), ("overall", "总体绩效目标")) if goals.get(key)]
+    for n, (label, text) in enumerate(stated):
+        rows.append(([("部门总体目标", 1, len(stated), "h")] if n == 0 else []) +
+                    [(label, 1, 1, "h"), (_text(text), 8, 1, "t")])
+    if annual:
+        rows.append([("一、部门年度目标", 10, 1, "h")])
+        rows.append([("财年", 1, 1, "h"), ("目标", 6, 1, "h"), ("实际完成情况", 3, 1, "h")])
+        rows.extend([(_text(entry.get("year")), 1, 1, "t"), (_text(entry.get("target")), 6, 1, "t"),
+                     (_text(entry.get("achieved")), 3, 1, "t")] for entry in annual)
+    if tasks:
+        rows.append([("二、部门年度重点工作任务", 10, 1, "h")])
+        # 主要内容 before 项目级次: the long text under the widest column (三级指标's), 本级 under 指标性质
+        rows.append([("任务名称", 2, 2, "h"), ("主要内容", 1, 2, "h"), ("项目级次", 1, 2, "h"), ("批复金额（万元）", 3, 1, "h"),
+                     ("实际支出金额（万元）", 1, 2, "h"), ("预算执行率", 1, 2, "h"), ("预算执行偏低原因及改进措施", 1, 2, "h")])
+        rows.append([("总额", 1, 1, "h"), ("财政拨款", 1, 1, "h"), ("其他资金", 1, 1, "h")])
+        for task in tasks:
+            approved = task.get("approved") if isinstance(task.get("approved"), dict) else {}
+            rows.append([(_text(task.get("name")), 2, 1, "t"), (_text(task.get("content")), 1, 1, "t"),
+                         (_text(task.get("level")), 1, 1, "t")]
+                        + [(_text(approved.get(key)), 1, 1, "n") for key in ("total", "appropriation", "other")]
+                        + [(_text(task.get("executed")), 1, 1, "n"), (_text(task.get("rate")), 1, 1, "n"),
+                           (_text(task.get("reason")), 1, 1, "t")])
+    rows.append([("三、部门整体支出绩效指标", 10, 1, "h")])
     return rows
 
 
@@ -256,6 +293,12 @@ class PrintLayout:
     @property
     def body_height_pt(self) -> float:
         return (self.page_mm[1] - MARGINS_MM["top"] - MARGINS_MM["bottom"]) * _PT_PER_MM
+
+    @property
+    def rows_per_page_pt(self) -> float:
+        """Points of rows (at their set heights) one page holds: fitting the width shrinks rows as well, so a
+        scaled table holds more; the scale is taken a little larger than modelled, against overfilling."""
+        return self.body_height_pt / min(1.0, self.scale * 1.04)
 
     @property
     def scale(self) -> float:
@@ -667,7 +710,7 @@ def _sheet(result: Result, case: CaseData | None, layout: PrintLayout) -> _Sheet
     places = result.places
     table = official_cells(result, case)
     rows: list[list[tuple[str, int, int, str]]] = [[(_title(result).split("：")[0], 10, 1, "title")]]
-    if not any(cells[0][0] == "项目名称" for cells in table if cells):  # the name, where the table has no row for it
+    if not any(cells[0][0] in ("项目名称", "部门名称") for cells in table if cells):  # the name, where the table has no row for it
         label = "项目名称" if result.case.get("kind") == "project" else "部门（单位）名称"
         rows.append([(f"{label}：{_text(result.case.get('name', ''))}", 10, 1, "sub")])
     top = len(rows)
@@ -719,13 +762,19 @@ def _signature(texts: list[str], widths: tuple[float, ...]) -> list[tuple[str, i
 
 def _table_units(table: list[list[tuple[str, int, int, str]]], top: int, header: int) -> list[tuple[int, int]]:
     """Rows a page may not split: those a merged cell spans (one 一级指标 with its rows), the heading with the
-    rows above it and the first below, the 总分 row with the one before it."""
+    rows above it and the first below, the 总分 row with the one before it.
+
+    A department form's head (部门总体目标, 年度目标, 重点工作任务: as long as the unit has tasks) may itself
+    run over a page: it breaks before a block's caption or between two of its rows, never under a heading."""
     joined = [False] * (len(table) + 1)  # joined[i]: row i goes with row i - 1
     for row, _, _, _, rowspan, _ in place(table):
         for r in range(row + 1, row + rowspan):
             joined[r] = True
-    for row in range(1, header - top + 2):
-        joined[row] = True
+    head = header - top
+    blocks = any(_caption(cells) for cells in table[:head])
+    for row in range(1, head + 2):
+        if not blocks or row >= head or all(style == "h" for *_, style in table[row - 1]):
+            joined[row] = True
     joined[len(table) - 1] = True  # 总分
     units, start = [], 0
     for row in range(1, len(table) + 1):
@@ -733,6 +782,11 @@ def _table_units(table: list[list[tuple[str, int, int, str]]], top: int, header:
             units.append((top + start, top + row))
             start = row
     return [(0, units[0][1])] + units[1:]  # the title stays with the table's head
+
+
+def _caption(cells: list[tuple[str, int, int, str]]) -> bool:
+    """一、部门年度目标: a heading across the whole table that opens a block of the form."""
+    return len(cells) == 1 and cells[0][1] == 10 and cells[0][3] == "h"
 
 
 # style → (bold, size, horizontal alignment, bordered, fill, colour)
@@ -810,7 +864,7 @@ def render_xlsx(result: Result, case: CaseData | None = None) -> bytes:
         sheet.column_dimensions[get_column_letter(column)].width = width
     for row, height in enumerate(heights, start=1):
         sheet.row_dimensions[row].height = height
-    for row in page_breaks(heights, plan.units, layout.body_height_pt, heights[plan.header]):
+    for row in page_breaks(heights, plan.units, layout.rows_per_page_pt, heights[plan.header]):
         sheet.row_breaks.append(Break(id=row))  # id: the row (0-based) a new page starts with
     _print_setup(sheet, layout, f"A1:J{len(plan.rows)}", f"{plan.header + 1}:{plan.header + 1}")
     _checks_sheet(workbook.create_sheet("勾稽核对"), result)
@@ -832,7 +886,8 @@ def _print_setup(sheet: Any, layout: PrintLayout, area: str, titles: str) -> Non
     sheet.print_area = area
     sheet.print_title_rows = titles
     sheet.oddFooter.center.text = "第 &P 页"  # our own text: case text in a footer would be read as &-codes
-    sheet.oddFooter.center.font, sheet.oddFooter.center.size = f"{FONT},常规", 9
+    # at the body size: fitting the width scales the footer with the table
+    sheet.oddFooter.center.font, sheet.oddFooter.center.size = f"{FONT},常规", BODY_PT
 
 
 def _checks_sheet(checks: Any, result: Result) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EngineError, Location, Problem
-from .export import official_cells
+from .export import official_cells, print_layout
 from .files import read_regular
 from .model import CaseData, Result
 from .quantities import fixed, plain_number
@@ -34,11 +34,12 @@ NARRATIVE = (
 _TABLE_FONT = "宋体"
 # The ten columns of the official grid on the 16 cm of an A4 page between the template's margins:
 # 一级 二级 三级 性质 指标值 单位 实际完成值 分值 得分 偏差原因 (the 项目资金 block shares the same grid).
-_COLUMN_CM = (1.4, 1.5, 2.4, 1.0, 1.4, 1.4, 1.5, 1.3, 1.5, 2.6)
+_TABLE_CM = 16.0  # the width of A4 between the template's margins
 # Where a figure needs more than its column's share (113.41 under 全年预算数, 100.00% under 执行率),
-# these give up width first, the text columns that wrap best, never below _TEXT_FLOOR_CM.
-_GIVING_COLUMNS = (9, 2, 1, 0)
+# the widest text columns give up width, never below _TEXT_FLOOR_CM.
 _TEXT_FLOOR_CM = 1.1
+# No column narrower than two characters and the cell's padding: 本级 on one line, 指标性质 on two.
+_COLUMN_FLOOR_CM = 0.9
 _FONT_PT = 9
 _CELL_MARGIN_CM = 0.2  # 57 twips on each side
 # Advance widths in em of the widest fonts a figure may fall back to (DejaVu Sans Bold): a figure is
@@ -186,7 +187,7 @@ def _score_table(document: Any, result: Result, case: CaseData | None) -> Any:
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
     table._tbl.tblPr.append(margins)
-    widths = _column_widths(placed, columns)
+    widths = _column_widths(placed, print_layout(grid, columns).widths)
     # Word reads each cell's width, LibreOffice the table grid's: both are set.
     for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         grid_column.set(qn("w:w"), str(int(Cm(width).twips)))
@@ -200,24 +201,24 @@ def _score_table(document: Any, result: Result, case: CaseData | None) -> Any:
     return subdoc
 
 
-def _column_widths(placed: list[tuple[int, int, str, int, int, str]], columns: int) -> list[float]:
-    """The official widths, widened where a figure of this table would not fit on one line."""
-    need = [0.0] * columns
+def _column_widths(placed: list[tuple[int, int, str, int, int, str]], layout: tuple[float, ...]) -> list[float]:
+    """The print layout's widths (those of the xlsx and the web page) on the report's 16 cm, each column then
+    widened where a figure of this table would not fit it on one line."""
+    columns = len(layout)
+    widths = [width / sum(layout) * _TABLE_CM for width in layout]
+    need = [_COLUMN_FLOOR_CM] * columns
     for _, column, text, colspan, _, _ in placed:
-        if colspan == 1:
+        if colspan == 1 and column < columns:
             for figure in _FIGURE.findall(text):
                 em = sum(_EM.get(char, 1.0) for char in figure)
                 need[column] = max(need[column], em * _FONT_PT * 2.54 / 72 + _CELL_MARGIN_CM)
-    widths = list(_COLUMN_CM[:columns])
     for column in range(columns):
         deficit = need[column] - widths[column]
-        if deficit <= 0:
-            continue
-        for giver in _GIVING_COLUMNS:
-            if giver == column or deficit <= 0:
-                continue
-            spare = widths[giver] - max(_TEXT_FLOOR_CM, need[giver])
-            taken = min(max(spare, 0.0), deficit)
+        givers = sorted((c for c in range(columns) if c != column and need[c] == _COLUMN_FLOOR_CM), key=lambda c: -widths[c])
+        for giver in givers:
+            if deficit <= 0:
+                break
+            taken = min(max(widths[giver] - _TEXT_FLOOR_CM, 0.0), deficit)
             widths[giver] -= taken
             widths[column] += taken
             deficit -= taken

@@ -110,12 +110,19 @@ def test_a_project_table_prints_on_one_page(printed, stem):
 
 
 def test_the_department_tables_print_on_the_pages_they_need(printed):
-    # 沾益: eleven indicator rows, 388 pt of rows, one page. 中方: 23 indicator rows, then 分项得分 (ten
+    # 沾益: the form's head (部门总体目标, three 年度目标, seven 重点工作任务) and the indicators' heading with the
+    # 预算执行率 row take 788.75 pt of rows; fitting the width scales the table by 0.86, so a page holds
+    # 734 / (0.86 × 1.04) = 819 pt less 6 of slack: the 产出指标 rows (4 × 18 pt) would need 860 and start
+    # page 2 under the repeated headings, 一级 groups whole. 中方: 23 indicator rows, then 分项得分 (ten
     # subtotals) and the signatures, 794 pt of rows against the 734 pt an A4 page holds between its margins:
     # two pages, the 效果 rows (never split from their merged 一级指标), 总分, 分项得分 and the signatures
     # together on the second, under the repeated headings.
     zhanyi, zhongfang = printed["zhanyi-department"], printed["zhongfang-department"]
-    assert (len(zhanyi.table_pages), len(zhanyi.check_pages)) == (1, 1)
+    assert (len(zhanyi.table_pages), len(zhanyi.check_pages)) == (2, 1)
+    head, rest = (flat(text) for text in zhanyi.table_pages)
+    assert all(flat(words) in head for words in ("部门名称", "部门总体目标", "一、部门年度目标", "二、部门年度重点工作任务",
+                                                 "土地出让业务", "三、部门整体支出绩效指标", "预算执行率"))
+    assert "资金覆盖全体职工" not in head and headed(rest) and "资金覆盖全体职工" in rest and "总分100.00100.00优" in rest
     assert (len(zhongfang.table_pages), len(zhongfang.check_pages)) == (2, 1)
     assert all(headed(text) for text in zhongfang.table_pages)  # the print titles
     first, second = (flat(text) for text in zhongfang.table_pages)

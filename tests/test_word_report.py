@@ -200,14 +200,16 @@ def test_no_figure_is_broken_over_two_lines(printed):
 
 
 def test_a_wide_figure_widens_its_column_and_the_table_keeps_its_width():
-    from engine.word_report import _COLUMN_CM, _column_widths
-    # "12,345,678.90" under 全年预算数 (column 5): 10 digits × 0.70 em + 3 separators × 0.38 em = 8.14 em;
-    # at 9 pt (0.3175 cm an em) 2.58 cm, with the cell's 0.2 cm of padding 2.78 cm — wider than its 1.4 cm
+    from engine.word_report import _column_widths
+    # Ten columns of equal layout width: 1.6 cm each of the 16 cm. "12,345,678.90" under 全年预算数 (column 5):
+    # 10 digits × 0.70 em + 3 separators × 0.38 em = 8.14 em; at 9 pt (0.3175 cm an em) 2.58 cm, with the
+    # cell's 0.2 cm of padding 2.78 cm. The 1.18 cm it lacks comes from the text columns, none below 1.1 cm:
+    # 0.5 from column 0, 0.5 from column 1, 0.18 from column 2.
     placed = [(0, 5, "12,345,678.90", 1, 1, "n"), (0, 9, "无偏差", 1, 1, "")]
-    widths = _column_widths(placed, 10)
+    widths = _column_widths(placed, (10.0,) * 10)
     assert widths[5] == pytest.approx(2.78, abs=0.01)
-    assert sum(widths) == pytest.approx(sum(_COLUMN_CM))  # 16 cm: taken from 偏差原因 then 三级指标
-    assert widths[9] == pytest.approx(1.22, abs=0.01) and widths[9] >= 1.1  # 2.6 − (2.78 − 1.4)
+    assert widths[:3] == pytest.approx([1.1, 1.1, 1.42], abs=0.01)
+    assert sum(widths) == pytest.approx(16.0)
 
 
 def test_engine_report_writes_the_docx_and_never_over_an_input(tmp_path):
