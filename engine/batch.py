@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import heapq
 import json
 import os
 import re
@@ -89,10 +90,21 @@ class Inputs:
         self.paths = [str(p) for p in paths]
         self.skip = [str(p) for p in skip]  # the results file itself, should it sit among the inputs
         self.seen: set[tuple[int, int]] = set()
+        # Only a file that can be reached twice is remembered (a folder of 200,000 cases holds no set of
+        # 200,000 identities): one named on the command line, one a link points to, one with hard links.
+        self.reachable_twice: set[tuple[int, int]] = set()
         self.repeated = 0
 
     def __iter__(self) -> Iterator[Item]:
         self.seen, self.repeated = set(), 0
+        self.reachable_twice = _linked_files(self.paths)
+        for path in self.skip + self.paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if not stat.S_ISDIR(info.st_mode) and info.st_ino:
+                self.reachable_twice.add((info.st_dev, info.st_ino))
         for path in self.skip:
             try:
                 self._again(os.stat(path))
@@ -157,7 +169,7 @@ class Inputs:
                 yield from self._file(full, info)
 
     def _file(self, path: str, info: os.stat_result) -> Iterator[Item]:
-        if self._again(info):
+        if (info.st_nlink > 1 or (info.st_dev, info.st_ino) in self.reachable_twice) and self._again(info):
             return
         if not stat.S_ISREG(info.st_mode):
             yield Item(path, refusal=Problem("这不是普通文件（可能是管道、设备或套接字），未读取", Location(shown(path)),
@@ -173,12 +185,73 @@ def work_items(paths: Iterable[str | Path]) -> Iterator[Item]:
     return iter(Inputs(paths))
 
 
-def _list_folder(folder: str) -> list[str] | Problem:
+LISTING_CHUNK = 4096  # names of one folder held at a time: a folder of 200,000 cases is read in sorted pieces
+
+
+def _list_folder(folder: str) -> Iterator[str] | Problem:
+    """The folder's names in sorted order. A large folder is scanned once for each piece of LISTING_CHUNK
+    names (the smallest after the last piece), so memory stays bounded whatever the folder holds."""
     try:
         with os.scandir(folder) as entries:
-            return sorted(entry.name for entry in entries)
+            first = heapq.nsmallest(LISTING_CHUNK + 1, (entry.name for entry in entries))
     except OSError as error:
         return Problem(f"无法读取文件夹：{error.strerror or error}", Location(shown(folder)), code="folder-unreadable")
+    if len(first) <= LISTING_CHUNK:
+        return iter(first)
+    return _listing_in_pieces(folder, first[:LISTING_CHUNK])
+
+
+def _listing_in_pieces(folder: str, piece: list[str]) -> Iterator[str]:
+    while piece:
+        yield from piece
+        if len(piece) < LISTING_CHUNK:
+            return
+        last = piece[-1]
+        try:
+            with os.scandir(folder) as entries:
+                piece = heapq.nsmallest(LISTING_CHUNK, (entry.name for entry in entries if entry.name > last))
+        except OSError:
+            return  # the folder went away while being read: what was listed is scored
+
+
+def _linked_files(paths: list[str]) -> set[tuple[int, int]]:
+    """The identities of the regular files a symbolic link under `paths` points to: the only files a walk
+    can reach twice besides those with hard links (which say so in st_nlink) and those named twice."""
+    linked: set[tuple[int, int]] = set()
+    folders: set[tuple[int, int]] = set()
+    pending = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            pending.append(path)
+    while pending:
+        folder = pending.pop()
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in folders:
+                continue
+            folders.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_symlink():
+                        try:
+                            target = os.stat(entry.path)
+                        except OSError:
+                            continue
+                        if stat.S_ISDIR(target.st_mode):
+                            pending.append(entry.path)
+                        elif target.st_ino:
+                            linked.add((target.st_dev, target.st_ino))
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return linked
 
 
 def _wanted(name: str) -> bool:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -334,6 +335,21 @@ def test_links_loops_repeats_and_special_files_in_a_folder(folder, tmp_path):
         f"{folder / 'pipe.yaml'}: 这不是普通文件（可能是管道、设备或套接字），未读取"}
     # here → ., sub/up → .., soft.yaml and sub/hard.yaml → fire-insurance.yaml, fin-network.yaml named again
     assert "有 5 处文件或文件夹重复出现（经链接或重复列出），各只计分一次" in result.stderr.splitlines()
+
+
+def test_a_large_folder_is_listed_in_sorted_pieces_and_remembers_only_files_reachable_twice(tmp_path, monkeypatch):
+    # Seven names read three at a time: three scans of the folder, the names in order, each once.
+    monkeypatch.setattr(batching, "LISTING_CHUNK", 3)
+    names = [f"case{i}.yaml" for i in (5, 1, 6, 3, 0, 4, 2)]
+    for name in names:
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    (tmp_path / "a-link.yaml").symlink_to("case4.yaml")  # sorts before its target: still one of them only
+    inputs = batching.Inputs([tmp_path])
+    items = [Path(item.path).name for item in inputs]
+    assert items == ["a-link.yaml"] + sorted(set(names) - {"case4.yaml"})
+    assert inputs.repeated == 1
+    # the identities kept: the link's target, not the six plain files
+    assert len(inputs.seen) == 2  # the folder and case4.yaml
 
 
 def _as_unprivileged():
