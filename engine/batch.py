@@ -20,6 +20,7 @@ import heapq
 import json
 import os
 import re
+import selectors
 import signal
 import stat
 import sys
@@ -613,6 +614,11 @@ class Pool:
         self.workers: list[_Worker] = []
         self.failed_starts = 0
         self.interrupt = _Interrupt()  # replaced by run_batch with one that is listening
+        # One selector for the whole run, told of each worker as it comes and goes: building one for every
+        # wait (as multiprocessing.connection.wait does) cost the parent more than its share of the work.
+        # (Windows selects sockets only: there multiprocessing's own wait is used.)
+        self.selector = selectors.DefaultSelector() if os.name == "posix" else None
+        self.listening: list[int] = []
 
     def scored(self, items: Iterable[Item]) -> Iterator[tuple[Item, list[dict[str, Any]]]]:
         """(item, its records) for every item, in input order."""
@@ -675,6 +681,9 @@ class Pool:
                 child_end.close()
                 worker = _Worker(process, parent_end, single_use)
                 self.workers.append(worker)
+                if self.selector is not None:
+                    self.selector.register(worker.connection, selectors.EVENT_READ)
+                    self.selector.register(worker.process.sentinel, selectors.EVENT_READ)
         except OSError as error:
             for end in (parent_end, child_end):
                 if end is not None:
@@ -694,40 +703,59 @@ class Pool:
             pass  # it has died: its sentinel says so, and the items go back from _bury
 
     def _wait(self, waiting: deque, retry: deque, done: dict) -> None:
-        from multiprocessing.connection import wait
-
         if not self.workers:
             return
-        ready = set(wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers]
-                         + self.interrupt.wakeup))
+        if self.selector is None:
+            from multiprocessing.connection import wait
+
+            ready = set(wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers]))
+        else:
+            ready = self._ready()
         self.interrupt.check()
         for worker in list(self.workers):
             if worker.connection not in ready and worker.process.sentinel not in ready:
                 continue
-            alive = self._receive(worker, done) and worker.process.sentinel not in ready
+            dead = worker.process.sentinel in ready
+            alive = self._receive(worker, done, every=dead) and not dead
             if not alive:
                 self._bury(worker, waiting, retry, done)
             elif worker.single_use and worker.ready and not worker.in_flight:
                 self._stop(worker)
 
-    def _receive(self, worker: _Worker, done: dict) -> bool:
-        """Every reply waiting from `worker`; False when its pipe is closed (it has died)."""
+    def _ready(self) -> set[Any]:
+        assert self.selector is not None
+        for descriptor in self.interrupt.wakeup:
+            if descriptor not in self.listening:
+                self.selector.register(descriptor, selectors.EVENT_READ)
+                self.listening.append(descriptor)
+        return {key.fileobj for key, _ in self.selector.select()}
+
+    def _receive(self, worker: _Worker, done: dict, every: bool = True) -> bool:
+        """The reply waiting from `worker` — or every one, when it has died; False when its pipe is closed.
+
+        One reply a wake-up is enough while it lives: the selector wakes again for the next (asking the pipe
+        whether more is there costs a selector of its own each time)."""
         try:
-            while worker.connection.poll():
-                message = worker.connection.recv()
-                if message == _READY:
-                    worker.ready = True
-                    self.failed_starts = 0
-                    continue
-                index, records = message
-                _, item = worker.in_flight.popleft()
-                done[index] = (item, records)
+            if every or self.selector is None:
+                while worker.connection.poll():
+                    self._take(worker, worker.connection.recv(), done)
+            else:
+                self._take(worker, worker.connection.recv(), done)
         except Exception:  # noqa: BLE001 - EOF, or a reply cut short by the death of its sender
             return False
         return True
 
+    def _take(self, worker: _Worker, message: Any, done: dict) -> None:
+        if message == _READY:
+            worker.ready = True
+            self.failed_starts = 0
+            return
+        index, records = message
+        _, item = worker.in_flight.popleft()
+        done[index] = (item, records)
+
     def _bury(self, worker: _Worker, waiting: deque, retry: deque, done: dict) -> None:
-        self.workers.remove(worker)
+        self._forget(worker)
         worker.connection.close()
         worker.process.join(5)
         if worker.process.is_alive():  # its pipe broke but it lives on: make sure
@@ -747,13 +775,21 @@ class Pool:
             waiting.extendleft(reversed(worker.in_flight))
 
     def _stop(self, worker: _Worker) -> None:
-        self.workers.remove(worker)
+        self._forget(worker)
         try:
             worker.connection.send(None)
         except OSError:
             pass
         worker.connection.close()
         worker.process.join()
+
+    def _forget(self, worker: _Worker) -> None:
+        self.workers.remove(worker)
+        for source in (worker.connection, worker.process.sentinel) if self.selector is not None else ():
+            try:
+                self.selector.unregister(source)
+            except (KeyError, ValueError, OSError):
+                pass
 
     def close(self, orderly: bool) -> None:
         """Stop every worker: told to, after the last item; terminated, on Ctrl-C or a failure."""
@@ -772,6 +808,8 @@ class Pool:
                 worker.process.join()
             worker.connection.close()
         self.workers.clear()
+        if self.selector is not None:
+            self.selector.close()
 
 
 @contextmanager
