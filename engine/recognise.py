@@ -312,14 +312,17 @@ def _inline_field(text: str, vocabulary: Vocabulary) -> str | None:
     value = _inline_value(text)
     if value is None:
         return None
-    return vocabulary.fields.match(text[: len(text) - len(value)].rstrip(" :：\u3000"), loose=False)
+    key = vocabulary.fields.match(text[: len(text) - len(value)].rstrip(" :：\u3000"), loose=False)
+    return None if key in _SIGNED_FIELDS and _unfilled(value) else key
 
 
 def _inline_value(text: str) -> str | None:
     match = re.match(r"^\s*([^:：]{2,14})[:：]\s*(\S.*)$", text, re.S)
-    if match is None or _unfilled(match.group(2)):
-        return None
-    return match.group(2).strip()
+    return match.group(2).strip() if match else None
+
+
+# The fields a form leaves blank to be filled in by hand, below or above the table: 填报人：____ 日期：年 月 日.
+_SIGNED_FIELDS = frozenset({"contact", "phone", "fill_date", "fill_unit"})
 
 
 # A form's blank to be filled in by hand — “年　月　日”, “____”, “（签字）” — is no value.
@@ -411,7 +414,7 @@ class _TableReader:
                 if cell.copy or not cell.text or len(cell.text) > 60:
                     continue
                 if _field_key(cell.text, self.vocabulary) == key and _inline_field(cell.text, self.vocabulary) != key:
-                    value = self.value_after(i, j)
+                    value = self.value_after(i, j, signed=key in _SIGNED_FIELDS)
                     if value is not None:
                         return i, cell, value
                     first = first or (i, cell, None)
@@ -419,12 +422,13 @@ class _TableReader:
                     return i, cell, None
         return first
 
-    def value_after(self, i: int, j: int) -> Cell | None:
-        """The first non-empty cell right of the label that is not itself a label; else the one below."""
+    def value_after(self, i: int, j: int, signed: bool = False) -> Cell | None:
+        """The first non-empty cell right of the label that is not itself a label; else the one below.
+        For a field signed by hand, neither the next label of its line (审核人：) nor a blank to fill in."""
         for cell in self.rows[i][j + 1:]:
             if cell.copy or not cell.text:
                 continue
-            if self.is_any_label(cell.text) or _BARE_LABEL.match(cell.text.strip()) or _unfilled(cell.text):
+            if self.is_any_label(cell.text) or (signed and (_BARE_LABEL.match(cell.text.strip()) or _unfilled(cell.text))):
                 return None
             return cell
         if len(self.cells(i)) == 1 and i + 1 < len(self.rows):
@@ -555,7 +559,7 @@ class _TableReader:
                 if normalize_text(cell.text) in BLANK_MARKERS or (
                         len(cell.text) <= 20 and self.vocabulary.headings.match(cell.text, loose=False)):
                     self.labels[cell.key] = cell  # a dash or a heading: part of the form, nothing to read
-                elif self.is_unfilled_signature(cell.text) or _unfilled(cell.text):
+                elif self.is_unfilled_signature(cell.text) or (_unfilled(cell.text) and any(c in cell.text for c in "年月日_＿")):
                     self.labels[cell.key] = cell  # 审核人： / 日期：　年　月　日 — the form's blank, to sign by hand
         mapped = {cell.key for cell in self.provenance.values()} | set(self.labels)
         for key, pieces in self.parts.items():
