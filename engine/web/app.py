@@ -62,32 +62,37 @@ class Workbench:
 
     # ----------------------------------------------------------------- rendering ----
 
-    def page(self, request: Request | None, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        template = self.templates.get_template(name)
-        return HTMLResponse(template.render(request=request, **context), status_code=status)
+    def page(self, request: Request | None, template_name: str, code: int = 200, **context: Any) -> HTMLResponse:
+        template = self.templates.get_template(template_name)
+        return HTMLResponse(template.render(request=request, **context), status_code=code)
 
     def refusal_page(self, status: int, message: str, hint: str | None) -> bytes:
         return self.templates.get_template("error.html").render(status=status, message=message, hint=hint,
                                                                 request=None).encode("utf-8")
 
-    async def form(self, request: Request, max_files: int = 1, max_part: int = MAX_TEXT_BYTES) -> FormData:
-        """The POSTed form, parsed within limits, after its CSRF token is checked (header or hidden field)."""
+    async def form(self, request: Request, max_files: int = 1) -> FormData:
+        """The POSTed form, parsed within limits, its CSRF token checked (htmx header or hidden field)
+        before anything in it is used."""
         header = request.headers.get(CSRF_HEADER)
-        if not self.secrets.csrf_ok(header):
-            kind = request.headers.get("content-type", "")
-            if not kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-                security.check_csrf(self.secrets, None, None)
+        kind = request.headers.get("content-type", "")
+        if not self.secrets.csrf_ok(header) and not kind.startswith(("multipart/form-data",
+                                                                     "application/x-www-form-urlencoded")):
+            security.check_csrf(self.secrets, None, None)
         try:
-            form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=max_part)
-        except MultiPartException as error:
-            text = str(error)
+            form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_BYTES)
+        except (MultiPartException, HTTPException) as error:
+            text = str(getattr(error, "detail", None) or error)
             if "Too many files" in text:
-                raise Refused(413, f"一次上传的文件过多（至多 {max_files} 个），已拒绝，未保存任何文件", "请分几次上传")
-            if "Part exceeded maximum size" in text:
-                raise Refused(413, f"填写的内容过长（至多 {max_part // security.MB} MB），已拒绝", None)
+                raise Refused(413, f"一次上传的文件过多（至多 {MAX_FILES} 个），已拒绝，未保存任何文件", "请分几次上传")
+            if "exceeded maximum size" in text:
+                raise Refused(413, f"填写的内容过长（至多 {MAX_TEXT_BYTES // security.MB} MB），已拒绝", None)
             raise Refused(400, "表单内容无法读取，已拒绝", "请从工作台页面重新提交")
         value = form.get(CSRF_FIELD)
         security.check_csrf(self.secrets, header, value if isinstance(value, str) else None)
+        files = sum(1 for _, item in form.multi_items() if isinstance(item, UploadFile))
+        if files > max_files:
+            raise Refused(400 if max_files <= 1 else 413, f"一次上传的文件过多（至多 {max_files} 个），已拒绝，未保存任何文件",
+                          "请分几次上传" if max_files > 1 else None)
         return form
 
 
@@ -181,7 +186,7 @@ async def score_download(request: Request) -> Response:
     if kind not in DOWNLOADS:
         raise Refused(404, "没有这种下载格式", "可下载：案例 YAML、xlsx、html、docx")
     if kind == "yaml":
-        content: str | bytes = context["case_path"].read_bytes()
+        content: str | bytes = (scored.path or context["case_path"]).read_bytes()
     else:
         if scored.result is None:
             raise Refused(400, "案例无法按此方案计分，请先在页面上看所列问题", None)
@@ -214,14 +219,14 @@ def _entry(request: Request):  # noqa: ANN202 - a SchemeEntry
     return bench.catalogue.entry(request.path_params["scheme"], request.path_params["year"])
 
 
-async def scheme_view(request: Request, status: int = 200, **extra: Any) -> Response:
+async def scheme_view(request: Request, code: int = 200, **extra: Any) -> Response:
     bench: Workbench = request.app.state.bench
     entry = _entry(request)
     loaded = bench.catalogue.load(entry.path)
     described = None if isinstance(loaded, EngineError) else describe(loaded)
     folders = sorted(p.name for p in bench.cases.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if bench.cases is not None else []
-    return bench.page(request, "scheme.html", status, tab="schemes", entry=entry, scheme=loaded, described=described,
+    return bench.page(request, "scheme.html", code, tab="schemes", entry=entry, scheme=loaded, described=described,
                       others=[e for e in bench.catalogue.entries() if e.key != entry.key], folders=folders,
                       saved=request.query_params.get("saved"), **extra)
 
@@ -431,7 +436,8 @@ def _attachment(content: str | bytes, name: str, media: str) -> Response:
 
 
 def create_app(schemes: str | Path, cases: str | Path | None = None, *, secrets_: Secrets | None = None,
-               allow_remote: bool = False, work: str | Path | None = None) -> Any:
+               allow_remote: bool = False, work: str | Path | None = None,
+               max_body: int = security.MAX_REQUEST_BYTES) -> Any:
     """The workbench as an ASGI application (wrapped by the Guard), for uvicorn or a test client."""
     bench = Workbench(Path(schemes), Path(cases) if cases is not None else None, secrets_,
                       Path(work) if work is not None else None)
@@ -479,6 +485,6 @@ def create_app(schemes: str | Path, cases: str | Path | None = None, *, secrets_
         Refused: refused, EngineError: engine_error, BodyTooLarge: too_large, HTTPException: http_error,
         Exception: internal})
     app.state.bench = bench
-    guarded = Guard(app, bench.secrets, bench.refusal_page, allow_remote=allow_remote)
+    guarded = Guard(app, bench.secrets, bench.refusal_page, allow_remote=allow_remote, max_body=max_body)
     guarded.bench = bench  # type: ignore[attr-defined] - for tests and the CLI
     return guarded

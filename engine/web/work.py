@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,16 +80,44 @@ class Scored:
     case: CaseData | None = None
     result: Result | None = None
     problems: list[Problem] = field(default_factory=list)
+    path: Path | None = None  # the case file scored: the upload's, or its copy naming the chosen scheme
+    note: str = ""
 
 
 def score_case(scheme: CompiledScheme | EngineError, case_path: Path) -> Scored:
     if isinstance(scheme, EngineError):
         return Scored(None, problems=scheme.problems)
     try:
-        case = api.load_case(scheme, case_path)
-        return Scored(scheme, case, api.evaluate(scheme, case))
+        path, note = case_for(scheme, case_path)
+        case = api.load_case(scheme, path)
+        return Scored(scheme, case, api.evaluate(scheme, case), path=path, note=note)
     except EngineError as error:
-        return Scored(scheme, problems=error.problems)
+        return Scored(scheme, problems=error.problems, path=case_path)
+
+
+_TOP_KEY = r"^{}:[^\n]*$"
+
+
+def case_for(scheme: CompiledScheme, case_path: Path) -> tuple[Path, str]:
+    """The case as the chosen scheme takes it: a case names its scheme and year, and the engine scores it by
+    no other; a clerk who picks another (this year's method for last year's table, the province's variant)
+    gets a copy that names the chosen one, and a note saying so. The upload itself is never changed."""
+    data = api.load_case_document(case_path).data
+    data = data if isinstance(data, dict) else {}
+    written = (str(data.get("scheme")), str(data.get("fiscal_year")))
+    if written == (scheme.id, str(scheme.fiscal_year)):
+        return case_path, ""
+    text = case_path.read_text(encoding="utf-8-sig")
+    for key, value in (("scheme", scheme.id), ("fiscal_year", str(scheme.fiscal_year))):
+        was = " ".join(str(data.get(key)).split())[:40]
+        line = f"{key}: {value}  # 工作台按所选方案改写（原为 {was}）"
+        text, found = re.subn(_TOP_KEY.format(key), lambda _: line, text, count=1, flags=re.M)
+        if not found:
+            return case_path, ""
+    variant = case_path.with_name(f"{case_path.stem}.{scheme.id}-{scheme.fiscal_year}.yaml")
+    variant.write_text(text, encoding="utf-8")
+    return variant, (f"案例原写“{written[0]}”{written[1]} 年度，现按所选方案“{scheme.id}”{scheme.fiscal_year} 年度计分"
+                     "（下载的案例 YAML 已相应改写）")
 
 
 # ------------------------------------------------------------------ a batch -------------
