@@ -512,3 +512,17 @@ def test_serve_refuses_a_network_address_unless_asked(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "engine", "serve", "--schemes", str(tmp_path / "none"), "--no-browser"],
                              capture_output=True, text=True, env=env)
     assert missing.returncode == 2 and "方案文件夹" in missing.stderr and "不存在" in missing.stderr
+
+
+def test_every_template_and_static_file_is_packaged():
+    """`pip install .` takes what pyproject's package-data names: every file the pages need must match it."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert "engine.web" in config["packages"]
+    patterns = config["package-data"]["engine.web"]
+    web = ROOT / "engine" / "web"
+    needed = [p.relative_to(web).as_posix() for folder in ("templates", "static") for p in (web / folder).iterdir()]
+    assert "static/htmx.min.js" in needed and "templates/base.html" in needed
+    assert [n for n in needed if not any(fnmatch.fnmatch(n, pattern) for pattern in patterns)] == []
