@@ -20,6 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from engine import api
+from engine.quantities import plain_number
 from engine.web.app import create_app
 from engine.web.security import MAX_FILE_BYTES, Secrets
 
@@ -177,6 +178,16 @@ def test_downloads(bench, fire_xlsx):
     assert bench.client.get(location + "/download/exe").status_code == 404
 
 
+def test_a_department_shows_its_subtotals(bench):
+    case = ROOT / "cases" / "zhongfang-2023" / "department.yaml"
+    _, page = scored_page(bench, "中方.yaml", case.read_bytes())
+    result = api.score(ROOT / "schemes" / "four-dimension" / "2023.yaml", case)
+    assert text_of(page.text, "total") == f"{result.total:.2f}"
+    shown = re.findall(r'<td class="depth-0">(.*?)</td><td class="n">(.*?)</td><td class="n"><strong>(.*?)</strong>', page.text)
+    assert shown == [(g.name, plain_number(g.weight), f"{g.score:.2f}") for g in result.groups.children]
+    assert ("投入", "15", "13.45") in shown
+
+
 def test_a_case_file_is_scored_and_a_scheme_file_is_refused(bench):
     _, page = scored_page(bench, "fire.yaml", FIRE.read_bytes())
     assert text_of(page.text, "total") == "100.00"
@@ -210,6 +221,8 @@ def test_a_scheme_reads_as_a_table(bench):
     assert "指标性质 ≤" in page and "反向（≤）" in page and "按比例（指标值 / 完成值）" in page
     assert "<td>优</td><td>90 分及以上</td>" in page and "<td>良</td><td>80 分（含）至 90 分</td>" in page
     assert "总分与原表一致" in page
+    blank = bench.client.get("/schemes/project-self-eval/2023/template")
+    assert blank.status_code == 200 and blank.text == api.template(bench.schemes / "project-self-eval" / "2023.yaml")
     listing = bench.client.get("/schemes").text
     assert 'id="scheme-project-self-eval-2025"' in listing and 'id="scheme-four-dimension-2024"' in listing
 

@@ -32,7 +32,7 @@ from . import security
 from .catalogue import KIND_NAMES, Catalogue, describe, digest
 from .security import (CSRF_FIELD, CSRF_HEADER, MAX_FIELDS, MAX_FILE_BYTES, MAX_FILES, MAX_TEXT_BYTES, BodyTooLarge,
                        Guard, Refused, Secrets, plain_name)
-from .table import scored_table
+from .table import scored_table, subtotals
 from .uploads import BATCH_SUFFIXES, CASE_SUFFIXES, TABLE_SUFFIXES, ZIP_SUFFIX, Entry, Workspace, read_upload, safe_name, zip_entries
 from .work import BatchRun, import_upload, open_upload, score_case
 
@@ -155,12 +155,13 @@ async def score_result(request: Request) -> Response:
     bench: Workbench = request.app.state.bench
     context = _scored(request)
     scored = context["scored"]
-    rows, failed, marked = ([], [], set())
+    rows, failed, marked, parts = ([], [], set(), [])
     if scored.result is not None:
         rows, failed, marked = scored_table(scored.scheme, scored.case, scored.result)
+        parts = subtotals(scored.result)
     query = f"table={context['table']}&scheme={quote(context['entry'].key)}"
     return bench.page(request, "score_result.html", 200 if not scored.problems else 400, tab="score",
-                      rows=rows, failed=failed, marked=marked, query=query, entries=bench.catalogue.entries(),
+                      rows=rows, failed=failed, marked=marked, parts=parts, query=query, entries=bench.catalogue.entries(),
                       numbers=_circled, **context)
 
 
@@ -310,6 +311,11 @@ async def scheme_download(request: Request) -> Response:
     return _attachment(entry.path.read_bytes(), f"{entry.id}-{entry.year}.yaml", "text/yaml; charset=utf-8")
 
 
+async def scheme_template(request: Request) -> Response:
+    entry = _entry(request)
+    return _attachment(api.template(entry.path), f"{entry.id}-{entry.year}-空白案例.yaml", "text/yaml; charset=utf-8")
+
+
 def _text(form: FormData) -> str:
     text = form.get("text")
     if not isinstance(text, str):
@@ -455,6 +461,7 @@ def create_app(schemes: str | Path, cases: str | Path | None = None, *, secrets_
         Route("/schemes/{scheme}/{year}/new-year", scheme_new_year, methods=["POST"]),
         Route("/schemes/{scheme}/{year}/diff", scheme_diff),
         Route("/schemes/{scheme}/{year}/download", scheme_download),
+        Route("/schemes/{scheme}/{year}/template", scheme_template),
         Route("/batch", batch_form), Route("/batch", batch_upload, methods=["POST"]),
         Route("/batch/{upload}", batch_status),
         Route("/batch/{upload}/progress", batch_progress),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..export import official_cells
-from ..model import CaseData, CompiledScheme, Result
+from ..model import CaseData, CompiledScheme, GroupResult, Result
+from ..quantities import fixed, plain_number
 
 _FUNDS_ROWS = {"total": "年度资金总额", "appropriation": "其中：当年财政拨款", "carried_over": "上年结转资金", "other": "其他资金"}
 _FUNDS_COLUMNS = {"initial_budget": 1, "full_year_budget": 2, "executed": 3}
@@ -119,3 +120,19 @@ def _row_cells(check: Any, result: Result, rows: dict[str, Row], index: int) -> 
         if any(detail.startswith(where) and named in detail for detail in check.details):
             cells.append(row.cells[index])
     return cells
+
+
+def subtotals(result: Result) -> list[tuple[int, str, str, str, str]]:
+    """(depth, name, 分值, 得分, 得分率) of every group of the indicator tree — the scheme's dimensions and a
+    project's own 一级 / 二级 指标 alike — for the 分项得分 under the table."""
+    rows = []
+
+    def visit(group: GroupResult, depth: int) -> None:
+        for child in group.children:
+            if isinstance(child, GroupResult):
+                share = f"{fixed(child.score / child.weight * 100, 1)}%" if child.weight else ""
+                rows.append((depth, child.name, plain_number(child.weight), fixed(child.score, result.places), share))
+                visit(child, depth + 1)
+
+    visit(result.groups, 0)
+    return rows
