@@ -452,7 +452,7 @@ def test_too_many_files_are_refused(bench):
 @pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:8421", "192.168.1.5:8421", "127.0.0.1.evil.com"])
 def test_a_request_for_another_host_is_refused(bench, fire_xlsx, host):
     page = bench.client.get("/score", headers={"host": host})
-    assert page.status_code == 421 and "不是本机" in page.text
+    assert page.status_code == 421 and "不是本机" in page.text and bench.csrf not in page.text
     post = bench.client.post("/score", data={"csrf": bench.csrf}, files={"file": ("a.xlsx", fire_xlsx)},
                              headers={"host": host})
     assert post.status_code == 421 and bench.work_files() == []
@@ -502,6 +502,15 @@ def test_only_files_under_the_schemes_folder(bench, tmp_path):
     text = PROJECT.read_text(encoding="utf-8").replace("version:", f"extends: ../../outside/2023.yaml\nversion:", 1)
     checked = bench.post("/schemes/project-self-eval/2023/check", {"text": text})
     assert "extends 只能指向方案文件夹之内的方案文件" in checked.text
+    line = text.splitlines().index("extends: ../../outside/2023.yaml") + 1
+    assert f'<div class="mark" data-line="{line}"' in checked.text
+    flow = bench.post("/schemes/project-self-eval/2023/check", {"text": '{"extends": "/etc/passwd", scheme: x}'})
+    assert "extends 只能指向方案文件夹之内的方案文件" in flow.text and "root:" not in flow.text
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"',
+                       bench.client.get("/schemes/project-self-eval/2023/edit").text).group(1)
+    before = bench.scheme_files()
+    saved = bench.post("/schemes/project-self-eval/2023/save", {"text": text, "digest": digest})
+    assert saved.status_code == 400 and bench.scheme_files() == before
 
 
 def test_remote_use_needs_the_token_printed_at_start(tmp_path):

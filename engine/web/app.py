@@ -67,8 +67,10 @@ class Workbench:
         return HTMLResponse(template.render(request=request, **context), status_code=code)
 
     def refusal_page(self, status: int, message: str, hint: str | None) -> bytes:
+        # Refused before any route: the page carries no CSRF token (a rebinding page or a remote visitor
+        # without the access token must learn nothing from it).
         return self.templates.get_template("error.html").render(status=status, message=message, hint=hint,
-                                                                request=None).encode("utf-8")
+                                                                request=None, csrf="").encode("utf-8")
 
     async def form(self, request: Request, max_files: int = 1) -> FormData:
         """The POSTed form, parsed within limits, its CSRF token checked (htmx header or hidden field)

@@ -173,16 +173,25 @@ class Catalogue:
                        problem.hint, problem.code)
 
     def _extends_outside(self, path: Path, text: str) -> list[Problem]:
-        """`extends:` may name only a file inside the schemes folder (the workbench reads nothing else)."""
-        for number, line in enumerate(text.splitlines(), 1):
-            match = re.match(r"""\s*["']?extends["']?\s*:\s*["']?([^"'#]*?)["']?\s*(?:#.*)?$""", line)
-            if not match or not match.group(1).strip():
-                continue
-            try:
-                inside(self.root, *Path(path).relative_to(self.root).parent.parts, match.group(1).strip())
-            except (Refused, ValueError):
-                return [Problem("extends 只能指向方案文件夹之内的方案文件", Location(self.relative(path), number, 1),
-                                ("extends",), "写同一文件夹里的文件名，如 2023.yaml", "extends-outside")]
+        """`extends:` may name only a file inside the schemes folder (the workbench reads nothing else).
+        Read from the parsed text, so that a flow mapping or a quoted key cannot slip past; text that does
+        not parse has no extends to follow, and the check that follows reports why."""
+        from ..load import parse_document
+
+        try:
+            document = parse_document(text, self.relative(path))
+        except EngineError:
+            return []
+        data = document.data
+        target = data.get("extends") if isinstance(data, dict) else None
+        if not isinstance(target, str) or not target.strip() or "\0" in target:
+            return []
+        try:
+            inside(self.root, *Path(path).resolve().relative_to(self.root).parent.parts, target.strip())
+        except (Refused, ValueError):
+            line, column = document.positions.get(("extends",), (1, 1))
+            return [Problem("extends 只能指向方案文件夹之内的方案文件", Location(self.relative(path), line, column),
+                            ("extends",), "写同一文件夹里的文件名，如 2023.yaml", "extends-outside")]
         return []
 
 
