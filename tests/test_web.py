@@ -442,6 +442,13 @@ def test_a_zip_bomb_is_refused(bench):
     assert bench.work_files() == []
 
 
+def test_a_file_name_cannot_lead_out_of_the_work_folder(bench, tmp_path):
+    response = bench.upload("../../../evil.yaml", FIRE.read_bytes())
+    assert response.status_code == 303
+    assert [p.name for p in bench.work_files() if p.suffix == ".yaml" and not p.name.startswith("case-")] == ["evil.yaml"]
+    assert all(bench.work in p.parents for p in bench.work_files()) and not (tmp_path / "evil.yaml").exists()
+
+
 def test_too_many_files_are_refused(bench):
     files = [("files", (f"{n}.yaml", b"x")) for n in range(201)]
     response = bench.post("/batch", {"scheme": "project-self-eval/2023"}, files=files)
