@@ -169,8 +169,10 @@ def test_a_misspelt_key_shows_beside_its_line_and_the_fixed_scheme_is_saved(brow
     line = _line_of(original, "    weight: 10")
     _select_on_line(browser, line, "weight")
     editor.send_keys("weigth")  # typed: htmx checks it once typing pauses
-    mark = wait(browser, seen.visibility_of_element_located((By.CSS_SELECTOR, f"#marks .mark[data-line='{line}']")))
-    assert "不认识的键“weigth”" in mark.text and "是否想写：weight" in mark.get_attribute("title")
+    beside = (By.CSS_SELECTOR, f"#marks .mark[data-line='{line}']")
+    wait(browser, seen.text_to_be_present_in_element(beside, "不认识的键“weigth”"))  # the check of the whole word
+    mark = browser.find_element(*beside)
+    assert mark.is_displayed() and "是否想写：weight" in mark.get_attribute("title")
     listed = browser.find_element(By.CSS_SELECTOR, f"#checks li[data-line='{line}']")
     assert f"第 {line} 行" in listed.text and "不认识的键“weigth”（提示：是否想写：weight？）" in listed.text
     listed.click()  # goes to the line: the mark is level with the line's number in the gutter
