@@ -429,6 +429,23 @@ def template_command(scheme_file: str, output: str | None, force: bool) -> None:
 
 
 @main.command()
+@click.option("--schemes", "schemes_folder", type=click.Path(file_okay=False), default="schemes", show_default=True,
+              help="方案文件夹（其中为 方案编号/年度.yaml）；工作台只读写这个文件夹中的方案")
+@click.option("--cases", "cases_folder", type=click.Path(file_okay=False), default=None,
+              help="案例文件夹（只读，对比方案版本时用来重新计分；默认为方案文件夹旁的 cases）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址；非本机地址须同时写 --allow-remote")
+@click.option("--port", type=click.IntRange(0, 65535), default=8421, show_default=True, help="端口（0 为自动选择）")
+@click.option("--allow-remote", is_flag=True, help="允许其他电脑访问（须带启动时显示的令牌）")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器")
+def serve(schemes_folder: str, cases_folder: str | None, host: str, port: int, allow_remote: bool,
+          no_browser: bool) -> None:
+    """启动本机网页工作台：上传自评表计分、查看和修改方案、批量复核，不用命令行。"""
+    from .web.serve import serve as run
+
+    _guarded(lambda: run(schemes_folder, cases_folder, host, port, allow_remote, not no_browser, click.echo))
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["scheme", "case", "test"]))
 def schema(kind: str) -> None:
     """输出方案（scheme）、案例（case）或测试文件（test）的 JSON Schema，供编辑器补全和检查。"""
