@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import engine  # noqa: E402
 from engine.formula import DECIMAL_CONTEXT  # noqa: E402
 from engine.load import parse_document  # noqa: E402
-from engine.validate import bind_case  # noqa: E402
+from engine.bind import bind_case  # noqa: E402
 
 SCHEME = ROOT / "schemes" / "project-self-eval" / "2023.yaml"
 CENT = Decimal("0.01")

@@ -21,7 +21,8 @@ from .inherit import load_scheme_document
 from .evaluate import evaluate
 from .load import Document, load_document
 from .model import CaseData, CompiledScheme, Result
-from .validate import bind_case, check_scheme, check_shape
+from .bind import bind_case
+from .validate import check_scheme, check_shape
 
 
 def load_scheme(path: str | Path) -> CompiledScheme:

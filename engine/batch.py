@@ -350,7 +350,7 @@ def score_item(item: Item) -> list[dict[str, Any]]:
     Whatever goes wrong is this item's error row, located at its file (and line): a refusal, a
     number beyond Decimal's range, a recursion or memory limit, a defect of the engine."""
     from .evaluate import evaluate
-    from .validate import bind_case
+    from .bind import bind_case
 
     if item.refusal is not None:
         return [_error_record(item.label, [item.refusal])]

@@ -31,7 +31,8 @@ from .load import Document, load_document
 from .model import CompiledScheme, IndicatorResult, Leaf, Result, RowTemplate, walk
 from .quantities import ValueProblem, fixed, parse_number, plain_number
 from .rules import branch_label
-from .validate import bind_case, check_shape, describe_value
+from .bind import bind_case
+from .validate import check_shape, describe_value
 
 TEST_SUFFIX = ".test.yaml"
 
