@@ -8,19 +8,25 @@ them are collected. The case's shape was checked first against the JSON Schema (
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
+import weakref
 from dataclasses import replace
-from decimal import Decimal
-from typing import Any, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
+from typing import Any, Callable, Iterator
 
-from .errors import Path, Problem, format_path
+from .errors import Location, Path, Problem, format_path
 from .formula import NotApplicable, suggest
 from .load import Document
 from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
+from .quantities import _MAX_DECIMALS, _MAX_INTEGER_DIGITS  # the bounds check_magnitude enforces
 from .quantities import (  # noqa: I001
-    split_operator, NatureWords,
+    QUANTITATIVE, split_operator, NatureWords,
     ValueProblem, is_blank, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
 )
-from .validate import check_shape, value_at
+from .validate import check_shape, plain_gate, value_at
 
 
 
@@ -29,7 +35,25 @@ def bind_case(scheme: CompiledScheme, document: Document,
     """Read the case's inputs and rows for `scheme`, typed and exact; or every reason it can't be.
 
     `check_year=False` lets a case of one year be scored by another year's scheme (what-if, diff).
+    Most cases are plain — figures as numbers, natures as the scheme names them, nothing blank that
+    matters — and are read by the scheme's compiled binder; at the first thing it does not read the
+    plain way it gives up, and the checking binder (`bind_checked`) reads the case, or locates
+    every problem in it. Both give the same CaseData.
     """
+    binder = compiled_binder(scheme)
+    if binder is not None and plain_gate("case")(document.data):
+        try:
+            case = binder(document, check_year)
+        except Exception:  # noqa: BLE001 - whatever the fast path cannot read, the checking binder reads or locates
+            case = None
+        if case is not None:
+            return case, []
+    return bind_checked(scheme, document, check_year)
+
+
+def bind_checked(scheme: CompiledScheme, document: Document,
+                 check_year: bool = True) -> tuple[CaseData | None, list[Problem]]:
+    """bind_case checking everything as it goes: every problem of the case found, each located."""
     problems = check_shape(document, "case")
     if problems:
         return None, problems
@@ -393,3 +417,405 @@ def _read_row(template: RowTemplate, index: int, row: dict, path: Path, document
         deviation=None if is_blank(deviation) else str(deviation).strip(),
         location=document.locate(path),
     )
+
+
+# ------------------------------------------------------------------ compiled binder ----
+# A scheme's inputs, row templates, tables and assessed indicators are planned once into one
+# generated function that reads a plain case straight into CaseData. It reads only what it can read
+# exactly as the checking binder would — calling the same functions wherever text must be read — and
+# raises _GiveUp (or lets anything else raise) at the first thing it does not; bind_case then runs
+# the checking binder, so a case is read the same whichever path reads it.
+
+
+class _GiveUp(Exception):
+    """The compiled binder met something it leaves to the checking binder."""
+
+
+class _CannotCompile(Exception):
+    """The scheme reads the case in a way the compiled binder does not plan for: every case is checked."""
+
+
+_GIVE_UP = object()  # an input's value for a blank cell where a blank is a problem
+_EMPTY: Any = MappingProxyType({})  # what an absent mapping on the way to a value reads as
+# quantities.check_magnitude's bounds, for the figures it passes at once
+_MAX_INTEGER = 10 ** _MAX_INTEGER_DIGITS
+_TWELVE_PLACES = Decimal(1).scaleb(-_MAX_DECIMALS)
+_BINDERS: dict[int, Callable[..., CaseData | None] | None] = {}  # id(scheme) -> its binder, while the scheme lives
+
+
+def compiled_binder(scheme: CompiledScheme) -> Callable[..., CaseData | None] | None:
+    """The scheme's compiled binder, made on first use; None if the scheme reads the case in a way it does not plan for.
+
+    Kept beside the scheme by its id rather than on it: a CompiledScheme is frozen and may be pickled,
+    a generated function may not."""
+    key = id(scheme)
+    if key not in _BINDERS:
+        try:
+            source, namespace = _binder_plan(scheme)
+        except _CannotCompile:
+            _BINDERS[key] = None
+        else:
+            if os.environ.get("ENGINE_DEBUG_BINDER"):
+                print(source, file=sys.stderr)
+            exec(compile(source, f"<binder {scheme.id} {scheme.version}>", "exec"), namespace)  # noqa: S102 - our own plan
+            _BINDERS[key] = namespace["bind"]
+        weakref.finalize(scheme, _BINDERS.pop, key, None)
+    return _BINDERS[key]
+
+
+def binder_source(scheme: CompiledScheme) -> str | None:
+    """The source of the scheme's compiled binder (also printed to stderr with ENGINE_DEBUG_BINDER=1)."""
+    try:
+        return _binder_plan(scheme)[0]
+    except _CannotCompile:
+        return None
+
+
+def _figure(raw: Any, unit: str | None = None, given_in: str | None = None) -> Decimal:
+    """`raw` as parse_number(raw, unit, given_in) reads it, when that is a number; _GiveUp otherwise.
+
+    A number the loader made, within what check_magnitude passes and with no unit to convert from,
+    is taken as it is; anything else is read by parse_number itself."""
+    cls = raw.__class__
+    if given_in is None:
+        if cls is Decimal:
+            # At most 12 decimals (trailing zeros aside) is: rounding to 12 places leaves it as it is.
+            if raw.is_finite() and raw.adjusted() < _MAX_INTEGER_DIGITS and raw.quantize(_TWELVE_PLACES) == raw:
+                return raw
+        elif cls is int and -_MAX_INTEGER < raw < _MAX_INTEGER:
+            return Decimal(raw)
+    if cls is str or cls is Decimal or cls is int:
+        value = parse_number(raw, unit, given_in)
+        if value is not None:
+            return value
+    raise _GiveUp
+
+
+def _input_number(raw: Any, unit: str | None, given_in: str | None, when_blank: Any) -> Decimal | None:
+    """A numeric input as read_input reads it; `when_blank` is its value for a blank cell (_GIVE_UP: a problem)."""
+    if raw is None or (raw.__class__ is str and is_blank(raw)):
+        if when_blank is _GIVE_UP:
+            raise _GiveUp
+        return when_blank
+    return _figure(raw, unit, given_in)
+
+
+def _optional_figure(raw: Any) -> Decimal | None:
+    """parse_number(raw): None for a blank cell."""
+    if raw is None or (raw.__class__ is str and is_blank(raw)):
+        return None
+    return _figure(raw)
+
+
+def _funds_unit(data: dict) -> str | None:
+    funds = data.get("funds") if isinstance(data.get("funds"), dict) else {}
+    return funds.get("unit") if isinstance(funds.get("unit"), str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_unit(raw: str | None) -> str | None:
+    """The 度量单位 cell as _read_row reads it; few distinct units are written, so each is read once."""
+    return normalize_unit(raw) if not is_blank(raw) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_levels(raw_level1: str | None, raw_level2: str | None, template_path: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
+    """A row's 一级 and 二级 指标 as _read_row reads them, and its path; a table repeats a few of them in every row."""
+    level1, level2 = normalize_text(raw_level1 or ""), normalize_text(raw_level2 or "")
+    return level1, level2, template_path + tuple(level for level in (level1, level2) if level)
+
+
+def _answers(raw: Any, count: int) -> tuple[bool, ...]:
+    """A checklist's 是/否 answers as _read_answers reads them; _GiveUp where it would find a problem."""
+    answers = raw.get("items") if isinstance(raw, dict) else raw
+    if not isinstance(answers, list) or len(answers) != count:
+        raise _GiveUp
+    read = []
+    for answer in answers:
+        text = normalize_text(str(answer)).lower() if answer is not None else ""
+        if answer is True or text in _YES:
+            read.append(True)
+        elif answer is False or text in _NO:
+            read.append(False)
+        else:
+            raise _GiveUp
+    return tuple(read)
+
+
+def _located(document: Document, path: Path) -> Location:
+    """document.locate(path): the position of the path, or of its nearest written ancestor."""
+    positions = document.positions
+    while path not in positions and path:
+        path = path[:-1]
+    position = positions.get(path, (None, None))
+    if len(position) != 2:
+        return document.locate(path)  # a position in another file (an inherited part)
+    # Made as pickle makes it: a frozen dataclass's __init__ sets each field through object.__setattr__,
+    # twice the cost, and a case has a location per input and per row.
+    location = _new_object(Location)
+    fields = location.__dict__
+    fields["file"], fields["line"], fields["column"] = document.source, position[0], position[1]
+    return location
+
+
+_new_object = object.__new__
+
+
+def _natures_written_plainly(natures: NatureWords) -> dict[str, str]:
+    """Words of the 指标性质 cell that NatureWords.read maps straight to a nature when the 指标值 is a number.
+
+    Only words that are already as normalize_text leaves them and are not blank: then the word as
+    written is the word looked up."""
+    plain = {}
+    for word, meaning in natures.table.items():
+        if normalize_text(word) != word or is_blank(word):
+            continue
+        if meaning == QUANTITATIVE:
+            if natures.quantitative_default is None:
+                continue
+            meaning = natures.quantitative_default
+        plain[word] = meaning
+    return plain
+
+
+def _keys(path: Path) -> tuple[str, ...]:
+    if not path or not all(isinstance(part, str) for part in path):
+        raise _CannotCompile(path)
+    return tuple(path)
+
+
+class _Plan:
+    """The generated source's lines and the values it names."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "Decimal": Decimal, "CaseData": CaseData, "IndicatorRow": IndicatorRow, "TableRow": TableRow,
+            "Location": Location, "MISSING": _MISSING, "EMPTY": _EMPTY, "GIVE_UP": _GIVE_UP, "ZERO": Decimal(0),
+            "MAX_INTEGER_DIGITS": _MAX_INTEGER_DIGITS, "MAX_INTEGER": _MAX_INTEGER, "TWELVE_PLACES": _TWELVE_PLACES, "GiveUp": _GiveUp,
+            "figure": _figure, "input_number": _input_number, "optional_figure": _optional_figure,
+            "funds_unit_of": _funds_unit, "row_unit": _row_unit, "row_levels": _row_levels, "answers": _answers, "located": _located,
+            "read_input": read_input, "parse_number": parse_number, "parse_actual": parse_actual,
+            "normalize_text": normalize_text, "is_blank": is_blank, "value_at": value_at,
+            "split_weights": _split_weights, "funds_total": _funds_total, "assessor_score": _read_assessor_score,
+            "not_applicable_reason": _not_applicable_reason,
+        }
+
+    def name(self, prefix: str, value: Any) -> str:
+        """A name in the generated source for `value` (a spec, a table of words …)."""
+        name = f"{prefix}_{sum(key.startswith(prefix + '_') for key in self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def add(self, indent: int, *lines: str) -> None:
+        self.lines += ["    " * indent + line for line in lines]
+
+
+def _figure_inline(name: str, otherwise: str, given_in: str = "None") -> str:
+    """_figure(name) as an expression: a number the loader made is taken without a call, else `otherwise`.
+
+    Only with no unit to convert from (`given_in` None, a name in the source that is None at run time)."""
+    guard = "" if given_in == "None" else f"{given_in} is None and "
+    return (f"({name} if {guard}{name}.__class__ is Decimal and {name}.is_finite() and {name}.adjusted() < MAX_INTEGER_DIGITS"
+            f" and {name}.quantize(TWELVE_PLACES) == {name}"
+            f" else Decimal({name}) if {guard}{name}.__class__ is int and -MAX_INTEGER < {name} < MAX_INTEGER"
+            f" else {otherwise})")
+
+
+def _when_blank(spec: InputSpec) -> str:
+    """What read_input makes of a blank cell for `spec`, as a name in the generated source."""
+    if spec.blank == "zero":
+        return "ZERO"
+    return "GIVE_UP" if spec.blank == "error" and spec.required else "None"
+
+
+def _comment(text: str) -> str:
+    """A comment line of generated source: names from the scheme may hold any character but a line break."""
+    return "# " + "".join(" " if ch in "\r\n" else ch for ch in text)
+
+
+def _lookup(start: str, keys: tuple[str, ...], last_default: str) -> str:
+    """An expression reading keys from `start`: an absent mapping on the way reads as empty."""
+    expression = start
+    for key in keys[:-1]:
+        expression += f".get({key!r}, EMPTY)"
+    return expression + f".get({keys[-1]!r}, {last_default})"
+
+
+def _binder_plan(scheme: CompiledScheme) -> tuple[str, dict[str, Any]]:
+    plan = _Plan()
+    add = plan.add
+    add(0, "def bind(document, check_year):")
+    add(1, "data = document.data",
+        f"if data['scheme'] != {scheme.id!r}: return None",
+        f"if check_year and data['fiscal_year'] != {scheme.fiscal_year!r}: return None")
+    if scheme.case_kind:
+        add(1, f"if data.get('kind') and data['kind'] != {scheme.case_kind!r}: return None")
+    _plan_inputs(plan, scheme)
+    _plan_funds_total(plan, scheme)
+    add(1, "rows = {}")
+    for template in scheme.row_templates():
+        _plan_rows(plan, template, scheme.places)
+    add(1, "tables = {}")
+    for table in scheme.tables.values():
+        _plan_table(plan, table)
+    _plan_assessments(plan, scheme)
+    add(1, "identity = {key: data[key] for key in IDENTITY if key in data}",
+        "identity['file'] = document.source",
+        "return CaseData(document.source, identity, values, rows, locations, document, tables, assessments, scoring, notes)")
+    plan.namespace["IDENTITY"] = ("scheme", "fiscal_year", "kind", "name", "department", "implementer")
+    return "\n".join(plan.lines) + "\n", plan.namespace
+
+
+def _plan_inputs(plan: _Plan, scheme: CompiledScheme) -> None:
+    add = plan.add
+    funds_money = [spec for spec in scheme.inputs.values() if spec.source[:1] == ("funds",) and spec.type == "money"]
+    given_in: dict[str | None, str] = {}
+    if funds_money:
+        # The case may say in which unit its 项目资金 are written; written in the scheme's own unit, nothing converts.
+        add(1, "funds_unit = funds_unit_of(data)")
+        for unit in sorted({spec.unit for spec in funds_money if spec.unit is not None}):
+            given_in[unit] = f"given_in_{len(given_in)}"
+            add(1, f"{given_in[unit]} = None if funds_unit is None or funds_unit == {unit!r} else funds_unit")
+    add(1, "values = {}", "locations = {}")
+    mappings: dict[Path, str] = {(): "data"}  # each mapping on the way to an input, read once
+    for spec in scheme.inputs.values():
+        keys = _keys(spec.source)
+        for depth in range(1, len(keys)):
+            if keys[:depth] not in mappings:
+                mappings[keys[:depth]] = f"at_{len(mappings)}"
+                add(1, f"{mappings[keys[:depth]]} = {_lookup(mappings[keys[:depth - 1]], keys[depth - 1:depth], 'EMPTY')}"
+                       f"  {_comment(format_path(keys[:depth]))}")
+        add(1, _comment(f"{spec.name}: {format_path(keys)}, {spec.type}{' in ' + spec.unit if spec.unit else ''}, "
+                        f"{'required' if spec.required else 'optional'}, blank: {spec.blank}"))
+        add(1, f"locations[{spec.name!r}] = located(document, {keys!r})")
+        unit_given = given_in.get(spec.unit, "None") if spec in funds_money else "None"
+        if spec.numeric:
+            # Absent from the case: a problem if the input is required; else read as a blank is.
+            raw = _lookup(mappings[keys[:-1]], keys[-1:], "MISSING" if spec.required else "None")
+            add(1, f"raw = {raw}",
+                f"values[{spec.name!r}] = "
+                + _figure_inline("raw", f"input_number(raw, {spec.unit!r}, {unit_given}, {_when_blank(spec)})", unit_given))
+        else:
+            add(1, f"values[{spec.name!r}] = read_input({plan.name('INPUT', spec)}, data, {unit_given})")
+
+
+def _plan_funds_total(plan: _Plan, scheme: CompiledScheme) -> None:
+    """A 年度资金总额 blank or 0 is _funds_total's to decide; any problem it finds is the checking binder's."""
+    totals = [spec.name for spec in scheme.inputs.values() if _is_total_row(spec) and spec.type == "money"]
+    plan.add(1, "scoring, notes = {}, ()")
+    if scheme.funds_total == "as_written" or not totals:
+        return
+    test = " and ".join(f"(values[{name!r}] is None or values[{name!r}] == 0)" for name in totals)
+    plan.add(1, f"if {test}:", "    problems = []",
+             f"    scoring, notes = funds_total({plan.name('SCHEME', scheme)}, values, document, problems)",
+             "    if problems: return None")
+
+
+def _plan_rows(plan: _Plan, template: RowTemplate, places: int) -> None:
+    add = plan.add
+    source = _keys(template.source)
+    natures = template.natures or DEFAULT_NATURES
+    words = plan.name("NATURES", _natures_written_plainly(natures))
+    reader = plan.name("NATURE_WORDS", natures)
+    row_path = plan.name("TEMPLATE_PATH", template.path)
+    add(1, _comment(f"rows of {template.id}: {format_path(source)}"),
+        f"written = {_lookup('data', source, 'MISSING')}",
+        "if written.__class__ is not list: return None",
+        "read = []",
+        "for index, row in enumerate(written):")
+    add(2, "written_nature = row.get('nature')",
+        "raw_target = row.get('target')",
+        f"nature = {words}.get(written_nature) if written_nature.__class__ is str else None",
+        "if nature is None or raw_target.__class__ is str:",
+        "    # a 定量 row, an operator in the 指标值, a word to normalize: the scheme's NatureWords read it",
+        f"    nature, target_text = {reader}.read(written_nature, raw_target)",
+        "    nature_written = str(written_nature if not is_blank(written_nature) else nature)",
+        "else:",
+        "    target_text, nature_written = raw_target, written_nature",
+        "raw_unit = row.get('unit')",
+        "unit = None if raw_unit is None else row_unit(raw_unit)")
+    if template.weight_split is not None:
+        add(2, "if row.get('weight') is not None: return None  # the scheme shares the weights out",
+            "weight = Decimal(0)")
+    else:
+        add(2, "raw_weight = row.get('weight', MISSING)",
+            f"weight = {_figure_inline('raw_weight', 'figure(raw_weight)')}",
+            f"if weight < 0 or weight != weight.quantize({plan.name('QUANTUM', Decimal(1).scaleb(-places))}, "
+            "rounding=ROUND_HALF_UP): return None")
+        plan.namespace["ROUND_HALF_UP"] = ROUND_HALF_UP
+    add(2, "if nature == '定性':",
+        "    raw_actual = row.get('actual')",
+        "    target = None if is_blank(raw_target) else normalize_text(str(raw_target))",
+        "    actual = None if is_blank(raw_actual) else normalize_text(str(raw_actual))",
+        "else:",
+        f"    target = {_figure_inline('target_text', 'figure(target_text, unit)')}",
+        "    raw_actual = row.get('actual')",
+        f"    actual = {_figure_inline('raw_actual', 'figure(raw_actual, unit) if raw_actual.__class__ is not str else parse_actual(raw_actual, unit)')}",
+        "    if actual is None or target < 0: return None",
+        "deviation = row.get('deviation')",
+        "if deviation is not None:",
+        "    deviation = None if is_blank(deviation) else str(deviation).strip()",
+        "score = row.get('score')",
+        f"level1, level2, path = row_levels(row.get('level1'), row.get('level2'), {row_path})",
+        f"read.append(IndicatorRow({plan.name('ROW_ID', template.id + '-')} + str(index + 1), {template.id!r}, path,",
+        "    index, level1, level2, normalize_text(row['name']), nature, nature_written, target, unit, actual, weight,",
+        "    None if score is None else optional_figure(score), deviation,",
+        f"    located(document, ({', '.join(repr(key) for key in source)}, index))))")
+    if template.weight_split is not None:
+        split = plan.name("SPLIT", template.weight_split)
+        add(1, f"if not all(row.level1 in {split} for row in read): return None",
+            f"read = split_weights({plan.name('TEMPLATE', template)}, tuple(read), {places}, [])")
+    add(1, f"rows[{template.id!r}] = tuple(read)")
+
+
+def _plan_table(plan: _Plan, table: TableSpec) -> None:
+    add = plan.add
+    source = _keys(table.source)
+    label = repr(_keys(table.row_name)) if table.row_name else None
+    add(1, _comment(f"table {table.name}: {format_path(source)}"),
+        f"written = {_lookup('data', source, 'None')}",
+        "read = []")
+    if table.required:
+        add(1, "if written.__class__ is not list: return None")
+    else:
+        add(1, "if written is not None and written.__class__ is not list: return None")
+    add(1, "for index, row in enumerate(written or ()):",
+        "    if row.__class__ is not dict: return None",
+        "    cells = {}")
+    for column in table.columns.values():
+        keys = _keys(column.source)
+        if column.numeric:
+            raw = _lookup("row", keys, "MISSING" if column.required else "None")
+            add(2, f"cells[{column.name!r}] = input_number({raw}, {column.unit!r}, None, {_when_blank(column)})")
+        else:
+            add(2, f"cells[{column.name!r}] = read_input({plan.name('COLUMN', column)}, row)")
+    if label:
+        add(2, f"label = value_at(row, {label})")
+    else:
+        add(2, "label = None")
+    add(2, "read.append(TableRow(str(label) if label is not None else f'第 {index + 1} 行', cells, "
+           f"located(document, ({', '.join(repr(key) for key in source)}, index))))")
+    add(1, f"tables[{table.name!r}] = read = tuple(read)")
+    for column in table.columns:
+        add(1, f"values[{table.column_name(column)!r}] = tuple(row.values.get({column!r}) for row in read)")
+
+
+def _plan_assessments(plan: _Plan, scheme: CompiledScheme) -> None:
+    add = plan.add
+    reading = [leaf for leaf in scheme.leaves() if leaf.rule.reads_assessment]
+    add(1, "assessments = {}")
+    if not reading:
+        add(1, "if data.get('assessments'): return None")
+        return
+    add(1, "given = data.get('assessments') or EMPTY",
+        f"if not given.keys() <= {plan.name('ASSESSED', frozenset(leaf.id for leaf in reading))}: return None")
+    for leaf in reading:
+        add(1, _comment(f"{leaf.id}: {leaf.name}, {leaf.rule.kind}"), f"raw = given.get({leaf.id!r}, MISSING)",
+            "if raw is MISSING or not_applicable_reason(raw) is not None: return None")
+        if leaf.rule.kind == "checklist":
+            add(1, f"assessments[{leaf.id!r}] = answers(raw, {len(leaf.rule.items)})")
+        elif leaf.rule.kind == "assessor":
+            add(1, f"assessments[{leaf.id!r}] = assessor_score({plan.name('LEAF', leaf)}, raw)")
+        else:
+            raise _CannotCompile(leaf.rule.kind)

@@ -265,19 +265,20 @@ def plain_gate_source(schema: dict) -> str:
         extra = sub.get("additionalProperties", True)
         declared = constant("KEYS", properties) if extra is not True else None
         typed = False
-        if extra is False:
+        table = {key: classes(dereferenced(schema)) if isinstance(dereferenced(schema), dict) else None
+                 for key, schema in properties.items()}
+        if extra is False and any(table.values()):
+            # A closed object: one pass over its items finds a key not declared and checks each value's class
+            # by a table; what a class cannot say (minimum length, nested shapes) is checked after.
+            typed = True
+            entries = ", ".join(f"{key!r}: ({', '.join(admitted)},)" if admitted else f"{key!r}: _EVERY_CLASS"
+                                for key, admitted in table.items())
+            name = f"CLASSES_{len(constants)}"
+            constants.append(f"{name} = {{{entries}}}")
+            lines += ["for k, x in v.items():", f"    admitted = {name}.get(k)",
+                      "    if admitted is None or x.__class__ not in admitted: return False"]
+        elif extra is False:
             lines.append(f"if not v.keys() <= {declared}: return False")
-            # A closed object: every key it has is declared, so one pass over its items checks each value's
-            # class by a table; what a class cannot say (minimum length, nested shapes) is checked after.
-            table = {key: classes(dereferenced(schema)) if isinstance(dereferenced(schema), dict) else None
-                     for key, schema in properties.items()}
-            if any(table.values()):
-                typed = True
-                entries = ", ".join(f"{key!r}: ({', '.join(admitted)},)" if admitted else f"{key!r}: _EVERY_CLASS"
-                                    for key, admitted in table.items())
-                name = f"CLASSES_{len(constants)}"
-                constants.append(f"{name} = {{{entries}}}")
-                lines += ["for k, x in v.items():", f"    if x.__class__ not in {name}[k]: return False"]
         for key, property_schema in properties.items():
             check = condition(property_schema, "x", typed=not typed)
             if check != "True":
