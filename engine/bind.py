@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import weakref
 from dataclasses import replace
@@ -23,7 +24,7 @@ from .load import Document
 from .model import CaseData, CompiledScheme, IndicatorRow, InputSpec, RowTemplate, TableRow, TableSpec
 from .quantities import _MAX_DECIMALS, _MAX_INTEGER_DIGITS  # the bounds check_magnitude enforces
 from .quantities import (  # noqa: I001
-    QUANTITATIVE, split_operator, NatureWords,
+    PERCENT, QUANTITATIVE, split_operator, NatureWords,
     ValueProblem, is_blank, normalize_text, normalize_unit, parse_number, plain_number, round_half_up,
 )
 from .validate import check_shape, plain_gate, value_at
@@ -440,6 +441,7 @@ _EMPTY: Any = MappingProxyType({})  # what an absent mapping on the way to a val
 # quantities.check_magnitude's bounds, for the figures it passes at once
 _MAX_INTEGER = 10 ** _MAX_INTEGER_DIGITS
 _TWELVE_PLACES = Decimal(1).scaleb(-_MAX_DECIMALS)
+_PLAIN_FIGURE = re.compile(r"([0-9]{1,%d}(?:\.[0-9]{1,%d})?)(%%?)" % (_MAX_INTEGER_DIGITS, _MAX_DECIMALS))
 _BINDERS: dict[int, Callable[..., CaseData | None] | None] = {}  # id(scheme) -> its binder, while the scheme lives
 
 
@@ -484,6 +486,12 @@ def _figure(raw: Any, unit: str | None = None, given_in: str | None = None) -> D
                 return raw
         elif cls is int and -_MAX_INTEGER < raw < _MAX_INTEGER:
             return Decimal(raw)
+        elif cls is str:
+            # Plain digits (a rate as "74.00%" where a % or no unit is expected): what parse_number makes of
+            # them, as no normalizing, separator, other unit or bound can change them.
+            plain = _PLAIN_FIGURE.fullmatch(raw)
+            if plain is not None and (not plain.group(2) or unit is None or unit == PERCENT):
+                return Decimal(plain.group(1))
     if cls is str or cls is Decimal or cls is int:
         value = parse_number(raw, unit, given_in)
         if value is not None:
@@ -493,7 +501,7 @@ def _figure(raw: Any, unit: str | None = None, given_in: str | None = None) -> D
 
 def _input_number(raw: Any, unit: str | None, given_in: str | None, when_blank: Any) -> Decimal | None:
     """A numeric input as read_input reads it; `when_blank` is its value for a blank cell (_GIVE_UP: a problem)."""
-    if raw is None or (raw.__class__ is str and is_blank(raw)):
+    if raw is None or (raw.__class__ is str and _PLAIN_FIGURE.fullmatch(raw) is None and is_blank(raw)):
         if when_blank is _GIVE_UP:
             raise _GiveUp
         return when_blank
@@ -591,7 +599,7 @@ class _Plan:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "Decimal": Decimal, "CaseData": CaseData, "IndicatorRow": IndicatorRow, "TableRow": TableRow,
-            "Location": Location, "MISSING": _MISSING, "EMPTY": _EMPTY, "GIVE_UP": _GIVE_UP, "ZERO": Decimal(0),
+            "Location": Location, "MISSING": _MISSING, "EMPTY": _EMPTY, "GIVE_UP": _GIVE_UP, "ZERO": Decimal(0), "PLAIN_FIGURE": _PLAIN_FIGURE,
             "MAX_INTEGER_DIGITS": _MAX_INTEGER_DIGITS, "MAX_INTEGER": _MAX_INTEGER, "TWELVE_PLACES": _TWELVE_PLACES, "GiveUp": _GiveUp,
             "figure": _figure, "input_number": _input_number, "optional_figure": _optional_figure,
             "funds_unit_of": _funds_unit, "row_unit": _row_unit, "row_levels": _row_levels, "answers": _answers, "located": _located,
@@ -751,7 +759,7 @@ def _plan_rows(plan: _Plan, template: RowTemplate, places: int) -> None:
         "else:",
         f"    target = {_figure_inline('target_text', 'figure(target_text, unit)')}",
         "    raw_actual = row.get('actual')",
-        f"    actual = {_figure_inline('raw_actual', 'figure(raw_actual, unit) if raw_actual.__class__ is not str else parse_actual(raw_actual, unit)')}",
+        f"    actual = {_figure_inline('raw_actual', 'figure(raw_actual, unit) if raw_actual.__class__ is not str or PLAIN_FIGURE.fullmatch(raw_actual) else parse_actual(raw_actual, unit)')}",
         "    if actual is None or target < 0: return None",
         "deviation = row.get('deviation')",
         "if deviation is not None:",
