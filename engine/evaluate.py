@@ -7,6 +7,7 @@ read off the rounded total. Cross-checks run last and are reported, never used t
 
 from __future__ import annotations
 
+import ast
 import decimal
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
@@ -28,6 +29,7 @@ _SHORTFALL_BRANCHES = {"not_met", "linear", "linear_zero", "zero_target_missed"}
 _NO_REASON = {"", "无", "无偏差", "没有", "不适用"}
 _NO_WEIGHTS: dict[str, Decimal] = {}
 _SCORE = IndicatorResult._fields.index("score")
+_NAME_NODE = ast.Name
 
 
 class _Absent:
@@ -121,8 +123,9 @@ class _Evaluation:
         if formula.constant is not None:
             return formula.constant
         values = self.values
-        if len(formula.names) == 1 and formula.code.co_names == formula.names:
-            # A formula that is just a name: its value, with no interpreter round trip.
+        if formula.tree.body.__class__ is _NAME_NODE:
+            # A formula that is just a name: its value, with no interpreter round trip. (Testing the code's
+            # names instead took `-a` and `a * a`, whose only name is a, for a itself.)
             value = values.get(formula.names[0])
             if value is not None and value.__class__ is not NotApplicable:
                 return value
