@@ -46,15 +46,39 @@ def evaluate(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Res
     `checks=False` leaves the cross-checks out (the result's `checks` is empty): for callers
     that only need scores, such as the benchmark's like-for-like comparison.
     """
+    planned = scheme.plans.get("evaluator")
+    if planned is None:
+        planned = scheme.plans["evaluator"] = _plan(scheme)
     previous = decimal.getcontext()
     if previous is DECIMAL_CONTEXT:
-        return _Evaluation(scheme, case).run(checks)
+        return planned(case, checks) or _Evaluation(scheme, case).run(checks)
     # setcontext, unlike localcontext, does not copy the context: cheaper per case.
     decimal.setcontext(DECIMAL_CONTEXT)
     try:
-        return _Evaluation(scheme, case).run(checks)
+        return planned(case, checks) or _Evaluation(scheme, case).run(checks)
     finally:
         decimal.setcontext(previous)
+
+
+def evaluate_general(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result:
+    """`evaluate` by the general path alone, the one the planned evaluator must always equal."""
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        return _Evaluation(scheme, case).run(checks)
+
+
+def evaluate_planned(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result | None:
+    """`evaluate` by the scheme's planned evaluator alone: None for a case it leaves to the general path."""
+    planned = scheme.plans.get("evaluator")
+    if planned is None:
+        planned = scheme.plans["evaluator"] = _plan(scheme)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        return planned(case, checks)
+
+
+def _plan(scheme: CompiledScheme):
+    from .evaluate_plan import plan_evaluator  # it builds on this module's general path
+
+    return plan_evaluator(scheme)
 
 
 class _Evaluation:
@@ -278,10 +302,12 @@ class _Evaluation:
         self.values.update({"total": total, "总分": total, "grade": grade, "等级": grade,
                             "max_total": self.scheme.max_total, "满分": self.scheme.max_total})
         for check in self.scheme.checks:
-            if check.for_each is not None:
-                yield self.check_each_row(check)
-            else:
-                yield getattr(self, f"check_{check.kind}")(check)
+            yield self.run_check(check)
+
+    def run_check(self, check: Check) -> CheckResult:
+        if check.for_each is not None:
+            return self.check_each_row(check)
+        return getattr(self, f"check_{check.kind}")(check)
 
     def check_each_row(self, check: Check) -> CheckResult:
         """An assert or compare check run on every row of a table; each failing row is a detail."""
