@@ -104,7 +104,7 @@ class _Planner:
             "_FORMULA_FAILURES": (NotApplicable, *FORMULA_FAILURES), "_settle": _settle,
             "_skipped_for_blanks": _skipped_for_blanks, "_refuse_row": _refuse_row, "_scheme": scheme,
             "_quantum": scheme.quantum, "_identity": scheme.identity, "_tree": scheme.root, "_places": scheme.places,
-            "_max_total": scheme.max_total, "len": len, "abs": abs, "tuple": tuple,
+            "_max_total": scheme.max_total, "len": len, "abs": abs, "tuple": tuple, "str": str,
         }
         self.namespace.update((name, function.implementation) for name, function in FUNCTIONS.items())
         self.namespace.update(snippet_names())
@@ -146,7 +146,7 @@ class _Planner:
         if isinstance(value, Decimal):
             base = "_" + str(value).replace(".", "_").replace("-", "minus").replace("+", "")
         else:
-            base = "_" + re.sub(r"\W", "_", hint or "constant")
+            base = "_" + re.sub(r"\W", "_", hint or "constant").upper()  # upper case: never one of the locals
         name = base if base.isidentifier() and base not in self.namespace else f"{base}_{len(self.constants)}"
         while name in self.namespace:
             name += "_"
@@ -195,7 +195,7 @@ class _Planner:
             self.emit("# An indicator the case declares not applicable takes the general path, as does a value")
             self.emit("# the binder scored other than as written (case.scoring).")
             self.emit("_assessments = _case.assessments")
-            self.emit(f"if _case.scoring or not _assessments.keys() <= {self.constant(frozenset(assessed), 'assessed')}:")
+            self.emit(f"if _case.scoring or not _assessments.keys() <= {self.constant(frozenset(assessed), 'assessed_ids')}:")
         else:
             self.emit("# A value the binder scored other than as written (case.scoring), or an indicator the case")
             self.emit("# declares not applicable, takes the general path.")
