@@ -27,13 +27,13 @@ import textwrap
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
-from .evaluate import _NO_REASON, _SHORTFALL_BRANCHES, _Evaluation
+from .evaluate import _NO_REASON, _SHORTFALL_BRANCHES, PERCENT_SLIP, RECORD_CHECKS, _Evaluation
 from .formula import FORMULA_FAILURES, FUNCTIONS, NA, Formula, NotApplicable, ratio
 from .model import (
     Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, IndicatorRow, Leaf, Result, RowTemplate,
     walk,
 )
-from .quantities import PERCENT, within_range
+from .quantities import _MAX_INTEGER_DIGITS, PERCENT
 from .rules import RuleError, inline_snippet, snippet_names
 
 DEBUG_VARIABLE = "ENGINE_DEBUG_EVALUATOR"
@@ -63,18 +63,26 @@ def _skipped_for_blanks(check: Check, pairs: tuple[tuple[str, Any], ...]) -> Che
 
 def _settle(scheme: CompiledScheme, case: Any, records: list, outcomes: list, unsettled: list[int],
             computed: dict[str, Any], total: Decimal, grade: str) -> None:
-    """The checks the plan could not pass, run by the general path on the same values."""
-    general = _Evaluation.__new__(_Evaluation)
-    general.scheme, general.case, general.records = scheme, case, records
-    general.problems, general.failed, general.template, general.quantum = [], {}, None, scheme.quantum
-    values = dict(case.values)
-    values.update(computed)
-    values.update({"total": total, "总分": total, "grade": grade, "等级": grade,
-                   "max_total": scheme.max_total, "满分": scheme.max_total})
-    general.values = values
-    general.indicators = tuple(IndicatorResult._make(record) for record in records)
+    """The checks the plan could not pass, worded by the general path on the same values: the builtins
+    over the rows from the records themselves, the others by an _Evaluation holding what run_checks sees."""
+    general = None
     for index in unsettled:
-        outcomes[index] = general.run_check(scheme.checks[index])
+        check = scheme.checks[index]
+        worded = RECORD_CHECKS.get(check.kind) if check.for_each is None else None
+        if worded is not None:
+            outcomes[index] = worded(check, scheme, case, records)
+            continue
+        if general is None:
+            general = _Evaluation.__new__(_Evaluation)
+            general.scheme, general.case, general.records = scheme, case, records
+            general.problems, general.failed, general.template, general.quantum = [], {}, None, scheme.quantum
+            values = dict(case.values)
+            values.update(computed)
+            values.update({"total": total, "总分": total, "grade": grade, "等级": grade,
+                           "max_total": scheme.max_total, "满分": scheme.max_total})
+            general.values = values
+            general.indicators = tuple(IndicatorResult._make(record) for record in records)
+        outcomes[index] = general.run_check(check)
 
 
 def plan_evaluator(scheme: CompiledScheme) -> Planned:
@@ -99,7 +107,11 @@ class _Planner:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "__builtins__": {}, "Decimal": Decimal, "ROUND_HALF_UP": ROUND_HALF_UP, "na": NA, "ratio": ratio,
-            "_NotApplicable": NotApplicable, "_within_range": within_range, "_Result": Result,
+            "_NotApplicable": NotApplicable, "_Result": Result,
+            # quantities.within_range as one comparison: |v| < 10 ** 16 is `adjusted() < 16` for a finite v,
+            # an infinity falls outside, and a NaN raises InvalidOperation, which sends the case (or the
+            # check) to the general path.
+            "_RANGE_LOW": -Decimal(10) ** _MAX_INTEGER_DIGITS, "_RANGE_HIGH": Decimal(10) ** _MAX_INTEGER_DIGITS,
             "_IRREGULAR": (NotApplicable, RuleError, _RowRefused, *FORMULA_FAILURES),
             "_FORMULA_FAILURES": (NotApplicable, *FORMULA_FAILURES), "_settle": _settle,
             "_skipped_for_blanks": _skipped_for_blanks, "_refuse_row": _refuse_row, "_scheme": scheme,
@@ -171,7 +183,7 @@ class _Planner:
                 else:
                     node.id = self.local(node.id)
         self.namespace.setdefault("_power", formula.namespace["_power"])
-        return ast.unparse(tree.body)
+        return ast.unparse(_RatioInlined().visit(tree).body)
 
     @staticmethod
     def bare(formula: Formula) -> bool:
@@ -258,7 +270,7 @@ class _Planner:
             return
         self.emit(f"if {target}.__class__ is Decimal:", depth)
         if checks:
-            self.emit(f"if not _within_range({target}):", depth + 1)
+            self.emit(f"if not _RANGE_LOW < {target} < _RANGE_HIGH:", depth + 1)
             self.emit(on_failure, depth + 2)
         if places is not None:
             self.emit(f"{target} = {target}.quantize({self.constant(Decimal(1).scaleb(-places))}, ROUND_HALF_UP)", depth + 1)
@@ -424,7 +436,7 @@ class _Planner:
         return not first
 
     def in_range(self, formula: Formula, local: str) -> str:
-        return "" if self.bare(formula) or formula.constant is not None else f" and _within_range({local})"
+        return "" if self.bare(formula) or formula.constant is not None else f" and _RANGE_LOW < {local} < _RANGE_HIGH"
 
     def check_compare(self, index: int, check: Check) -> bool:
         reported, computed = check.formulas.get("reported"), check.formulas.get("computed")
@@ -453,7 +465,7 @@ class _Planner:
             self.emit(f"_passed = {self.expression(formula)}", depth + 1)
         else:
             self.emit(f"_value = {self.expression(formula)}", depth + 1)
-            self.emit("_passed = _value and (_value.__class__ is not Decimal or _within_range(_value))", depth + 1)
+            self.emit("_passed = _value and (_value.__class__ is not Decimal or _RANGE_LOW < _value < _RANGE_HIGH)", depth + 1)
         self.emit("except _FORMULA_FAILURES:", depth)
         self.emit("_passed = False", depth + 1)
         self.outcome(index, check, "_passed", depth)
@@ -516,7 +528,7 @@ class _Planner:
             if "percent_scale" in kinds:
                 self.emit(f"if (_row.unit == {self.constant(PERCENT, 'percent')} and _row.actual.__class__ is Decimal "
                           "and _row.target.__class__ is Decimal", 2)
-                self.emit(f"        and ZERO < _row.actual <= {self.constant(Decimal('1.5'))} < _row.target):", 2)
+                self.emit(f"        and ZERO < _row.actual <= {self.constant(PERCENT_SLIP)} < _row.target):", 2)
                 self.emit("_percent_found = True", 3)
         if "weights_add_up" in kinds:
             self.emit(f"_weight_sum += {' + '.join(f'_row_weights_{i}' for i in range(len(self.templates)))}")
@@ -572,9 +584,25 @@ class _Planner:
         if not self.templates:
             return False
         rates = [self.local(spec.name) for spec in self.scheme.inputs.values() if spec.type == "rate"]
-        slip = self.constant(Decimal("1.5"))
+        slip = self.constant(PERCENT_SLIP)
         found = " or ".join(["_percent_found"] + [f"{r}.__class__ is Decimal and ZERO < {r} <= {slip}" for r in rates])
         return self.row_outcome(index, check, found, None)
+
+
+class _RatioInlined(ast.NodeTransformer):
+    """ratio(a, b, …) of two names as `a / b` where ratio itself would just divide (both Decimal, b not 0),
+    the call otherwise: the same value, without a call in the common case."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and node.func.id == "ratio" and len(node.args) == 2
+                and all(isinstance(arg, ast.Name) for arg in node.args)):
+            return node
+        a, b = (ast.Name(arg.id, ast.Load()) for arg in node.args)
+        decimal_ = [ast.Compare(ast.Attribute(ast.Name(arg.id, ast.Load()), "__class__", ast.Load()), [ast.Is()],
+                                [ast.Name("Decimal", ast.Load())]) for arg in node.args]
+        test = ast.BoolOp(ast.And(), [*decimal_, ast.Name(b.id, ast.Load())])
+        return ast.IfExp(test, ast.BinOp(a, ast.Div(), b), node)
 
 
 def _one_line(text: str) -> str:
