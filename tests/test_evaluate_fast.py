@@ -244,7 +244,7 @@ def test_a_formula_that_negates_a_name_is_not_read_as_the_name(tmp_path):
 def test_the_generated_source_can_be_read(monkeypatch, capsys):
     scheme = engine.load_scheme(PROJECT_SCHEME)
     source = evaluator_source(scheme)
-    assert "预算执行率 = ratio(全年执行数, 全年预算数, if_zero=na) * _100" in source
+    assert "# 预算执行率 = ratio(全年执行数, 全年预算数, if_zero=na) * 100, to 2 places" in source
     monkeypatch.setenv("ENGINE_DEBUG_EVALUATOR", "1")
     engine.evaluate(engine.load_scheme(PROJECT_SCHEME), engine.load_case(scheme, ROOT / "cases" / "zhanyi-2023"
                                                                           / "projects" / "fire-insurance.yaml"))
