@@ -130,6 +130,7 @@ class _Planner:
         self.checking = {d.name for d in scheme.derived[scheme.scoring_derived:]}
         self.loaded: set[str] = set()
         self.present: set[str] = set()
+        self.cells: dict[str, str] = {}  # a table column -> the local holding the current row's cell
         self.leaves = [node for node in walk(scheme.root) if isinstance(node, Leaf)]
         self.templates = [node for node in walk(scheme.root) if isinstance(node, RowTemplate)]
 
@@ -166,7 +167,7 @@ class _Planner:
         self.constants[key] = name
         return name
 
-    def expression(self, formula: Formula, weight: str | None = None) -> str:
+    def expression(self, formula: Formula, weight: str | None = None, cells: dict[str, str] | None = None) -> str:
         """The formula as a Python expression over the locals: the same tree the formula's code was
         compiled from, its names renamed, so it computes exactly what eval(formula.code) computes."""
         if formula.constant is not None:
@@ -180,6 +181,8 @@ class _Planner:
                     pass
                 elif node.id in _LEAF_WEIGHT_NAMES and weight is not None:
                     node.id = weight
+                elif cells and node.id in cells:
+                    node.id = cells[node.id]
                 else:
                     node.id = self.local(node.id)
         self.namespace.setdefault("_power", formula.namespace["_power"])
@@ -362,7 +365,10 @@ class _Planner:
         self.row_loop()
         for index, check in enumerate(scheme.checks):
             self.emit(f"# {check.id}: {check.name}")
-            method = getattr(self, f"check_{check.kind}", None) if check.for_each is None else None
+            if check.for_each is not None:
+                method = self.check_each_row if check.kind in ("assert", "compare") else None
+            else:
+                method = getattr(self, f"check_{check.kind}", None)
             if method is None or not method(index, check):
                 self.unsettled(index, 1)
         computed = ", ".join([f"{d.name!r}: {self.local(d.name)}" for d in scheme.derived]
@@ -405,7 +411,7 @@ class _Planner:
         self.emit("except _FORMULA_FAILURES:", depth)
         self.emit("return None  # the general path tells the check why it could not run", depth + 1)
 
-    def guards(self, index: int, check: Check, formulas: list[Formula]) -> bool:
+    def guards(self, index: int, check: Check, formulas: list[Formula], skip_blanks: bool = True) -> bool:
         """The general path's order: the first formula with a blank (or not applicable) value decides."""
         first = True
         for formula in formulas:
@@ -415,7 +421,7 @@ class _Planner:
                 continue
             keyword_ = "if" if first else "elif"
             first = False
-            if not unclear:
+            if not unclear and skip_blanks:
                 self.emit(f"{keyword_} {' or '.join(f'{self.local(n)} is None' for n in blanks)}:")
                 if len(blanks) == 1:
                     self.emit(f"_outcome({self.skipped(check, f'{blanks[0]}未填写')})", 2)
@@ -438,34 +444,110 @@ class _Planner:
     def in_range(self, formula: Formula, local: str) -> str:
         return "" if self.bare(formula) or formula.constant is not None else f" and _RANGE_LOW < {local} < _RANGE_HIGH"
 
-    def check_compare(self, index: int, check: Check) -> bool:
-        reported, computed = check.formulas.get("reported"), check.formulas.get("computed")
-        if reported is None or computed is None:
-            return False
-        depth = 2 if self.guards(index, check, [reported, computed]) else 1
+    def formulas_of(self, check: Check) -> list[Formula] | None:
+        """The formulas of an assert or compare check, in the order the general path runs them."""
+        keys = ("assert",) if check.kind == "assert" else ("reported", "computed")
+        if any(key not in check.formulas for key in keys):
+            return None
+        return [check.formulas[key] for key in keys]
+
+    def passing(self, check: Check, depth: int, cells: dict[str, str] | None = None) -> None:
+        """_passed = whether the assert or compare check plainly passes (a failure of its formulas: no)."""
         self.emit("try:", depth)
-        self.emit(f"_reported = {self.expression(reported)}", depth + 1)
-        self.emit(f"_computed = {self.expression(computed)}", depth + 1)
-        self.emit("_passed = (_reported.__class__ is Decimal and _computed.__class__ is Decimal"
-                  f"{self.in_range(reported, '_reported')}{self.in_range(computed, '_computed')}"
-                  f" and abs(_reported - _computed) <= {self.constant(check.tolerance)}"
-                  " or _reported.__class__ is str and _reported == _computed)", depth + 1)
+        if check.kind == "compare":
+            reported, computed = check.formulas["reported"], check.formulas["computed"]
+            self.emit(f"_reported = {self.expression(reported, cells=cells)}", depth + 1)
+            self.emit(f"_computed = {self.expression(computed, cells=cells)}", depth + 1)
+            self.emit("_passed = (_reported.__class__ is Decimal and _computed.__class__ is Decimal"
+                      f"{self.in_range(reported, '_reported')}{self.in_range(computed, '_computed')}"
+                      f" and abs(_reported - _computed) <= {self.constant(check.tolerance)}"
+                      " or _reported.__class__ is str and _reported == _computed)", depth + 1)
+        else:
+            formula = check.formulas["assert"]
+            if isinstance(formula.tree.body, ast.Compare) or self.bare(formula) or formula.constant is not None:
+                self.emit(f"_passed = {self.expression(formula, cells=cells)}", depth + 1)
+            else:
+                self.emit(f"_value = {self.expression(formula, cells=cells)}", depth + 1)
+                self.emit("_passed = _value and (_value.__class__ is not Decimal or _RANGE_LOW < _value < _RANGE_HIGH)",
+                          depth + 1)
         self.emit("except _FORMULA_FAILURES:", depth)
         self.emit("_passed = False", depth + 1)
+
+    def check_compare(self, index: int, check: Check) -> bool:
+        formulas = self.formulas_of(check)
+        if formulas is None:
+            return False
+        depth = 2 if self.guards(index, check, formulas) else 1
+        self.passing(check, depth)
         self.outcome(index, check, "_passed", depth)
         return True
 
-    def check_assert(self, index: int, check: Check) -> bool:
-        formula = check.formulas.get("assert")
-        if formula is None:
+    check_assert = check_compare
+
+    def check_each_row(self, index: int, check: Check) -> bool:
+        """An assert or compare on every row of a table: all rows passing pass it; any other row, and the
+        general path words the check (its failing rows, or why rows were skipped)."""
+        formulas = self.formulas_of(check)
+        table = self.scheme.tables.get(check.for_each)
+        if formulas is None or table is None:
             return False
-        depth = 2 if self.guards(index, check, [formula]) else 1
+        columns = set(table.columns)
+        names = list(dict.fromkeys(name for formula in formulas for name in formula.names))
+        cells = {name: self.cell(name) for name in names if name in columns}
+        blanks = [cells[name] if name in cells else self.local(name) for name in names
+                  if name in cells or (name in self.inputs and name not in self.present) or name in self.checking]
+        self.emit("_passed = True")
+        self.emit(f"for _table_row in _case.tables.get({check.for_each!r}, ()):")
+        self.emit("_cells = _table_row.values", 2)
+        for name, local in cells.items():
+            fallback = f", {self.local(name)}" if name in self.inputs or name in self.checking else ""
+            self.emit(f"{local} = _cells.get({name!r}{fallback})", 2)
+        unclear = [f"{local} is None" for local in blanks] + [
+            f"{self.local(name)}.__class__ is _NotApplicable" for name in names if name in self.checking and name not in cells]
+        if unclear:
+            self.emit(f"if {' or '.join(unclear)}:", 2)
+            self.emit("_passed = False", 3)
+            self.emit("break", 3)
+        self.passing(check, 2, cells)
+        self.emit("if not _passed:", 2)
+        self.emit("break", 3)
+        self.emit("else:")
+        self.emit(f"if not _case.tables.get({check.for_each!r}):", 2)
+        self.emit(f"_passed = None  # no rows: skipped, the case has no {table.label}", 3)
+        self.emit("if _passed is None:")
+        why = f"案例没有“{table.label}”"
+        self.emit(f"_outcome({self.skipped(check, why)})", 2)
+        self.emit("elif _passed:")
+        self.emit(f"_outcome({self.passed(check)})", 2)
+        self.emit("else:")
+        self.unsettled(index, 2)
+        return True
+
+    def cell(self, name: str) -> str:
+        """The local holding a table row's cell of this column (the same for every table's loop)."""
+        if name not in self.cells:
+            candidate = f"cell_{name}"
+            if not candidate.isidentifier() or candidate in self.taken or candidate in self.reserved:
+                candidate = f"_cell_{len(self.taken)}"
+            self.taken.add(candidate)
+            self.cells[name] = candidate
+        return self.cells[name]
+
+    def check_carryover_vs_execution(self, index: int, check: Check) -> bool:
+        """Passes when 执行率 is a number and 结转结余率 (the check's formula) a number that is not 0 while
+        执行率 is more than `tolerance` below 100; a carry-over read from the rows is left to the general path."""
+        execution, carryover = check.formulas.get("execution"), check.formulas.get("carryover")
+        if execution is None or carryover is None:
+            return False
+        depth = 2 if self.guards(index, check, [execution, carryover], skip_blanks=False) else 1
         self.emit("try:", depth)
-        if isinstance(formula.tree.body, ast.Compare) or self.bare(formula) or formula.constant is not None:
-            self.emit(f"_passed = {self.expression(formula)}", depth + 1)
-        else:
-            self.emit(f"_value = {self.expression(formula)}", depth + 1)
-            self.emit("_passed = _value and (_value.__class__ is not Decimal or _RANGE_LOW < _value < _RANGE_HIGH)", depth + 1)
+        self.emit(f"_execution = {self.expression(execution)}", depth + 1)
+        self.emit(f"_carryover = {self.expression(carryover)}", depth + 1)
+        self.emit(f"_passed = (_execution.__class__ is Decimal{self.in_range(execution, '_execution')}"
+                  f" and _carryover.__class__ is Decimal{self.in_range(carryover, '_carryover')}", depth + 1)
+        shown = f"_execution.quantize({self.constant(self.scheme.quantum)}, ROUND_HALF_UP)"
+        self.emit(f"           and not (_carryover == ZERO and {shown} < {self.constant(Decimal(100) - check.tolerance)}))",
+                  depth + 1)
         self.emit("except _FORMULA_FAILURES:", depth)
         self.emit("_passed = False", depth + 1)
         self.outcome(index, check, "_passed", depth)
