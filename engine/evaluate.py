@@ -7,6 +7,7 @@ read off the rounded total. Cross-checks run last and are reported, never used t
 
 from __future__ import annotations
 
+import ast
 import decimal
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
@@ -28,6 +29,7 @@ _SHORTFALL_BRANCHES = {"not_met", "linear", "linear_zero", "zero_target_missed"}
 _NO_REASON = {"", "无", "无偏差", "没有", "不适用"}
 _NO_WEIGHTS: dict[str, Decimal] = {}
 _SCORE = IndicatorResult._fields.index("score")
+_NAME_NODE = ast.Name
 
 
 class _Absent:
@@ -44,15 +46,39 @@ def evaluate(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Res
     `checks=False` leaves the cross-checks out (the result's `checks` is empty): for callers
     that only need scores, such as the benchmark's like-for-like comparison.
     """
+    planned = scheme.plans.get("evaluator")
+    if planned is None:
+        planned = scheme.plans["evaluator"] = _plan(scheme)
     previous = decimal.getcontext()
     if previous is DECIMAL_CONTEXT:
-        return _Evaluation(scheme, case).run(checks)
+        return planned(case, checks) or _Evaluation(scheme, case).run(checks)
     # setcontext, unlike localcontext, does not copy the context: cheaper per case.
     decimal.setcontext(DECIMAL_CONTEXT)
     try:
-        return _Evaluation(scheme, case).run(checks)
+        return planned(case, checks) or _Evaluation(scheme, case).run(checks)
     finally:
         decimal.setcontext(previous)
+
+
+def evaluate_general(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result:
+    """`evaluate` by the general path alone, the one the planned evaluator must always equal."""
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        return _Evaluation(scheme, case).run(checks)
+
+
+def evaluate_planned(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Result | None:
+    """`evaluate` by the scheme's planned evaluator alone: None for a case it leaves to the general path."""
+    planned = scheme.plans.get("evaluator")
+    if planned is None:
+        planned = scheme.plans["evaluator"] = _plan(scheme)
+    with decimal.localcontext(DECIMAL_CONTEXT):
+        return planned(case, checks)
+
+
+def _plan(scheme: CompiledScheme):
+    from .evaluate_plan import plan_evaluator  # it builds on this module's general path
+
+    return plan_evaluator(scheme)
 
 
 class _Evaluation:
@@ -121,8 +147,9 @@ class _Evaluation:
         if formula.constant is not None:
             return formula.constant
         values = self.values
-        if len(formula.names) == 1 and formula.code.co_names == formula.names:
-            # A formula that is just a name: its value, with no interpreter round trip.
+        if formula.tree.body.__class__ is _NAME_NODE:
+            # A formula that is just a name: its value, with no interpreter round trip. (Testing the code's
+            # names instead took `-a` and `a * a`, whose only name is a, for a itself.)
             value = values.get(formula.names[0])
             if value is not None and value.__class__ is not NotApplicable:
                 return value
@@ -275,10 +302,12 @@ class _Evaluation:
         self.values.update({"total": total, "总分": total, "grade": grade, "等级": grade,
                             "max_total": self.scheme.max_total, "满分": self.scheme.max_total})
         for check in self.scheme.checks:
-            if check.for_each is not None:
-                yield self.check_each_row(check)
-            else:
-                yield getattr(self, f"check_{check.kind}")(check)
+            yield self.run_check(check)
+
+    def run_check(self, check: Check) -> CheckResult:
+        if check.for_each is not None:
+            return self.check_each_row(check)
+        return getattr(self, f"check_{check.kind}")(check)
 
     def check_each_row(self, check: Check) -> CheckResult:
         """An assert or compare check run on every row of a table; each failing row is a detail."""
@@ -334,94 +363,26 @@ class _Evaluation:
         value = self.formula_value(check.formulas[key], check.location, f"核对“{check.name}”", allow_na=True)
         return _Absent([]) if isinstance(value, NotApplicable) else value
 
+    # The builtins over the scored rows are functions of the records (below), which the planned
+    # evaluator calls too: one wording for both paths.
+
     def check_weights_add_up(self, check: Check) -> CheckResult:
-        total = _sum(r.weight for r in self.indicators)
-        details = []
-        for template in self.scheme.row_templates():
-            rows = self.case.rows.get(template.id, ())
-            row_total = _sum(row.weight for row in rows)
-            if template.weight_total is not None and row_total != template.weight_total:
-                details.append(f"{template.name}各行分值之和为 {plain_number(row_total)}，应为 {plain_number(template.weight_total)}")
-        if total != self.scheme.max_total:
-            details.insert(0, f"各指标分值之和为 {plain_number(total)}，应为满分 {plain_number(self.scheme.max_total)}")
-        if details:
-            return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{details[0]}", tuple(details))
-        return CheckResult(check.id, check.name, "passed", check.name)
+        return weights_add_up(check, self.scheme, self.case, self.indicators)
 
     def check_level1_shares(self, check: Check) -> CheckResult:
-        """The weights of the rows under each 一级指标 add up to the share the scheme states (the national
-        产出 50 / 效益 30 / 满意度 10): checked, never imposed on the clerk's 分值."""
-        details = []
-        declared = False
-        for template in self.scheme.row_templates():
-            if not template.level1_shares:
-                continue
-            declared = True
-            sums: dict[str, Decimal] = {}
-            for row in self.case.rows.get(template.id, ()):
-                sums[row.level1] = sums.get(row.level1, ZERO) + row.weight
-            for level, share in template.level1_shares.items():
-                found = sums.pop(level, None)
-                if found is None:
-                    details.append(f"没有“{level}”的指标行（应共 {plain_number(share)} 分）")
-                elif abs(found - share) > check.tolerance:
-                    details.append(f"“{level}”各行分值之和为 {plain_number(found)}，应为 {plain_number(share)}")
-            details.extend(f"“{level}”不在方案规定的一级指标中（其各行共 {plain_number(found)} 分）"
-                           for level, found in sums.items())
-        if not declared:
-            return CheckResult(check.id, check.name, "skipped", f"{check.name}：方案没有规定各一级指标的分值，未核对")
-        return _findings(check, details, "处不符")
+        return level1_shares(check, self.scheme, self.case, self.indicators)
 
     def _row_results(self) -> list[tuple[IndicatorRow, IndicatorResult]]:
         return [(result.source, result) for result in self.indicators if result.source.__class__ is IndicatorRow]
 
-    def _row_check(self, check: Check, details: list[str], checked: int) -> CheckResult:
-        if not checked:
-            return CheckResult(check.id, check.name, "skipped", f"{check.name}：原表未填得分，未核对")
-        return _findings(check, details, "行不符")
-
     def check_row_scores_match(self, check: Check) -> CheckResult:
-        details, checked = [], 0
-        for row, result in self._row_results():
-            if row.reported_score is None or row.nature == "定性":
-                continue  # a qualitative row's 得分 is the assessor's input, not a claim to verify
-            checked += 1
-            difference = row.reported_score - result.score
-            if abs(difference) > check.tolerance:
-                details.append(f"{row.location}: “{row.name}”原表得分 {plain_number(row.reported_score)}，"
-                               f"按规则计算 {fixed(result.score, self.scheme.places)}，相差 {fixed(difference, self.scheme.places)}")
-        return self._row_check(check, details, checked)
+        return row_scores_match(check, self.scheme, self.case, self.indicators)
 
     def check_row_scores_within_weight(self, check: Check) -> CheckResult:
-        details, checked = [], 0
-        for row, _ in self._row_results():
-            if row.reported_score is None:
-                continue
-            checked += 1
-            if row.reported_score > row.weight or row.reported_score < 0:
-                details.append(f"{row.location}: “{row.name}”原表得分 {plain_number(row.reported_score)} "
-                               f"超出 0–{plain_number(row.weight)} 分")
-        return self._row_check(check, details, checked)
+        return row_scores_within_weight(check, self.scheme, self.case, self.indicators)
 
     def check_deviation_reasons(self, check: Check) -> CheckResult:
-        """Every shortfall needs its reason: a target missed, a 定性 row rated below the top band
-        (domain.md §6), and over-completion beyond the scheme's line."""
-        details = []
-        below_top = {f"band:{band.name}" for band in self.scheme.qualitative_bands if not band.top}
-        for row, result in self._row_results():
-            reason = (row.deviation or "").strip()
-            if reason not in _NO_REASON:
-                continue
-            if result.branch in _SHORTFALL_BRANCHES:
-                details.append(f"{row.location}: “{row.name}”未达到指标值，须说明偏差原因")
-            elif result.branch.startswith("over_deducted"):
-                details.append(f"{row.location}: “{row.name}”超额完成被调减分值，须说明偏差原因")
-            elif result.branch in below_top:
-                details.append(f"{row.location}: “{row.name}”评为{result.branch[5:]}，须说明偏差原因")
-            elif "over_completion" in result.flags:
-                details.append(f"{row.location}: “{row.name}”完成值 {plain_number(row.actual)} 达到指标值 "
-                               f"{plain_number(row.target)} 的 {plain_number(self.scheme.over_completion)}% 以上，须说明偏差原因")
-        return _findings(check, details, "行缺少说明")
+        return deviation_reasons(check, self.scheme, self.case, self.indicators)
 
     def check_carryover_vs_execution(self, check: Check) -> CheckResult:
         """结转结余率 0 while 执行率 is well below 100 % (domain.md §5): the money not spent went neither to
@@ -456,22 +417,7 @@ class _Evaluation:
         return None, ""
 
     def check_percent_scale(self, check: Check) -> CheckResult:
-        """A % figure written as a decimal (0.93 for 93 %): above 0 and at most 1.5 where the target is above
-        1.5 — a genuine 0 % or a negative value is no such slip. Rows against their 指标值, and every rate
-        input of the case (满意度 0.93) against the rates a scheme works with."""
-        details = []
-        slip = Decimal("1.5")
-        for row, _ in self._row_results():
-            if row.unit == PERCENT and isinstance(row.actual, Decimal) and isinstance(row.target, Decimal):
-                if ZERO < row.actual <= slip < row.target:
-                    details.append(f"{row.location}: “{row.name}”实际完成值 {plain_number(row.actual)}%，"
-                                   f"指标值 {plain_number(row.target)}%：疑似把百分数写成了小数")
-        for spec in self.scheme.inputs.values():
-            value = self.case.values.get(spec.name)
-            if spec.type == "rate" and isinstance(value, Decimal) and ZERO < value <= slip:
-                details.append(f"{self.case.locations.get(spec.name)}: “{spec.label}”为 {plain_number(value)}%："
-                               f"疑似把百分数写成了小数（如 0.93 应写 93%）")
-        return _findings(check, details, "处存疑")
+        return percent_scale(check, self.scheme, self.case, self.indicators)
 
 
 _CARRYOVER_ROWS = ("结转结余率", "结余率", "结转结余资金率", "结转结余资金占比", "结转结余控制率")
@@ -503,3 +449,138 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
 
 def _show(value: Any) -> str:
     return plain_number(value) if isinstance(value, Decimal) else str(value)
+
+
+# ---------------------------------------------------------------- builtins over the records --------
+# Each takes the check, the scheme, the case and the scored records (IndicatorResult fields, as plain
+# tuples or IndicatorResults) and returns the CheckResult.
+
+_WEIGHT, _BRANCH, _FLAGS = (IndicatorResult._fields.index(name) for name in ("weight", "branch", "flags"))
+
+
+def _scored_rows(records: Iterable[tuple]) -> list[tuple[IndicatorRow, tuple]]:
+    return [(record[0], record) for record in records if record[0].__class__ is IndicatorRow]
+
+
+def weights_add_up(check: Check, scheme: CompiledScheme, case: CaseData, records: Iterable[tuple]) -> CheckResult:
+    total = _sum(record[_WEIGHT] for record in records)
+    details = []
+    for template in scheme.row_templates():
+        rows = case.rows.get(template.id, ())
+        row_total = _sum(row.weight for row in rows)
+        if template.weight_total is not None and row_total != template.weight_total:
+            details.append(f"{template.name}各行分值之和为 {plain_number(row_total)}，应为 {plain_number(template.weight_total)}")
+    if total != scheme.max_total:
+        details.insert(0, f"各指标分值之和为 {plain_number(total)}，应为满分 {plain_number(scheme.max_total)}")
+    if details:
+        return CheckResult(check.id, check.name, "failed", f"{check.message or check.name}：{details[0]}", tuple(details))
+    return CheckResult(check.id, check.name, "passed", check.name)
+
+
+def level1_shares(check: Check, scheme: CompiledScheme, case: CaseData, records: Iterable[tuple]) -> CheckResult:
+    """The weights of the rows under each 一级指标 add up to the share the scheme states (the national
+    产出 50 / 效益 30 / 满意度 10): checked, never imposed on the clerk's 分值."""
+    details = []
+    declared = False
+    for template in scheme.row_templates():
+        if not template.level1_shares:
+            continue
+        declared = True
+        sums: dict[str, Decimal] = {}
+        for row in case.rows.get(template.id, ()):
+            sums[row.level1] = sums.get(row.level1, ZERO) + row.weight
+        for level, share in template.level1_shares.items():
+            found = sums.pop(level, None)
+            if found is None:
+                details.append(f"没有“{level}”的指标行（应共 {plain_number(share)} 分）")
+            elif abs(found - share) > check.tolerance:
+                details.append(f"“{level}”各行分值之和为 {plain_number(found)}，应为 {plain_number(share)}")
+        details.extend(f"“{level}”不在方案规定的一级指标中（其各行共 {plain_number(found)} 分）"
+                       for level, found in sums.items())
+    if not declared:
+        return CheckResult(check.id, check.name, "skipped", f"{check.name}：方案没有规定各一级指标的分值，未核对")
+    return _findings(check, details, "处不符")
+
+
+def _row_check(check: Check, details: list[str], checked: int) -> CheckResult:
+    if not checked:
+        return CheckResult(check.id, check.name, "skipped", f"{check.name}：原表未填得分，未核对")
+    return _findings(check, details, "行不符")
+
+
+def row_scores_match(check: Check, scheme: CompiledScheme, case: CaseData, records: Iterable[tuple]) -> CheckResult:
+    details, checked = [], 0
+    for row, record in _scored_rows(records):
+        if row.reported_score is None or row.nature == "定性":
+            continue  # a qualitative row's 得分 is the assessor's input, not a claim to verify
+        checked += 1
+        difference = row.reported_score - record[_SCORE]
+        if abs(difference) > check.tolerance:
+            details.append(f"{row.location}: “{row.name}”原表得分 {plain_number(row.reported_score)}，"
+                           f"按规则计算 {fixed(record[_SCORE], scheme.places)}，相差 {fixed(difference, scheme.places)}")
+    return _row_check(check, details, checked)
+
+
+def row_scores_within_weight(check: Check, scheme: CompiledScheme, case: CaseData,
+                             records: Iterable[tuple]) -> CheckResult:
+    details, checked = [], 0
+    for row, _ in _scored_rows(records):
+        if row.reported_score is None:
+            continue
+        checked += 1
+        if row.reported_score > row.weight or row.reported_score < 0:
+            details.append(f"{row.location}: “{row.name}”原表得分 {plain_number(row.reported_score)} "
+                           f"超出 0–{plain_number(row.weight)} 分")
+    return _row_check(check, details, checked)
+
+
+def deviation_reasons(check: Check, scheme: CompiledScheme, case: CaseData, records: Iterable[tuple]) -> CheckResult:
+    """Every shortfall needs its reason: a target missed, a 定性 row rated below the top band
+    (domain.md §6), and over-completion beyond the scheme's line."""
+    details = []
+    below_top = {f"band:{band.name}" for band in scheme.qualitative_bands if not band.top}
+    for row, record in _scored_rows(records):
+        reason = (row.deviation or "").strip()
+        if reason not in _NO_REASON:
+            continue
+        branch = record[_BRANCH]
+        if branch in _SHORTFALL_BRANCHES:
+            details.append(f"{row.location}: “{row.name}”未达到指标值，须说明偏差原因")
+        elif branch.startswith("over_deducted"):
+            details.append(f"{row.location}: “{row.name}”超额完成被调减分值，须说明偏差原因")
+        elif branch in below_top:
+            details.append(f"{row.location}: “{row.name}”评为{branch[5:]}，须说明偏差原因")
+        elif "over_completion" in record[_FLAGS]:
+            details.append(f"{row.location}: “{row.name}”完成值 {plain_number(row.actual)} 达到指标值 "
+                           f"{plain_number(row.target)} 的 {plain_number(scheme.over_completion)}% 以上，须说明偏差原因")
+    return _findings(check, details, "行缺少说明")
+
+
+PERCENT_SLIP = Decimal("1.5")  # a % at most this, against a target above it, was probably written as a decimal
+
+
+def percent_scale(check: Check, scheme: CompiledScheme, case: CaseData, records: Iterable[tuple]) -> CheckResult:
+    """A % figure written as a decimal (0.93 for 93 %): above 0 and at most 1.5 where the target is above
+    1.5 — a genuine 0 % or a negative value is no such slip. Rows against their 指标值, and every rate
+    input of the case (满意度 0.93) against the rates a scheme works with."""
+    details = []
+    slip = PERCENT_SLIP
+    for row, _ in _scored_rows(records):
+        if row.unit == PERCENT and isinstance(row.actual, Decimal) and isinstance(row.target, Decimal):
+            if ZERO < row.actual <= slip < row.target:
+                details.append(f"{row.location}: “{row.name}”实际完成值 {plain_number(row.actual)}%，"
+                               f"指标值 {plain_number(row.target)}%：疑似把百分数写成了小数")
+    for spec in scheme.inputs.values():
+        value = case.values.get(spec.name)
+        if spec.type == "rate" and isinstance(value, Decimal) and ZERO < value <= slip:
+            details.append(f"{case.locations.get(spec.name)}: “{spec.label}”为 {plain_number(value)}%："
+                           f"疑似把百分数写成了小数（如 0.93 应写 93%）")
+    return _findings(check, details, "处存疑")
+
+
+# The builtins the planned evaluator words from its records alone.
+RECORD_CHECKS = {
+    "weights_add_up": weights_add_up, "level1_shares": level1_shares, "row_scores_match": row_scores_match,
+    "row_scores_within_weight": row_scores_within_weight, "deviation_reasons": deviation_reasons,
+    "percent_scale": percent_scale,
+}

@@ -188,6 +188,9 @@ class CompiledScheme:
     tables: dict[str, TableSpec] = field(default_factory=dict)
     scoring_derived: int = 0  # derived[:scoring_derived] are what the indicators need
     funds_total: str = "from_parts"  # a 年度资金总额 row left blank or 0 while its 其中 rows hold money
+    # What evaluate generates for this scheme on first use (its planned evaluator); a copy made with
+    # dataclasses.replace starts empty, so it never runs a plan made for another tree.
+    plans: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def quantum(self) -> Decimal:

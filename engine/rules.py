@@ -169,6 +169,18 @@ def _bind(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
     return body, namespace
 
 
+def inline_snippet(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
+    """A rule's snippet for inlining into generated code (it reads W, A, B, S and sets raw, branch and
+    flags), with its settings renamed `<name><suffix>`, and their values."""
+    body, namespace = _bind(rule, suffix)
+    return body, {name: value for name, value in namespace.items() if name not in _SHARED and name != "__builtins__"}
+
+
+def snippet_names() -> dict[str, Any]:
+    """The names every snippet may use, for the namespace of code that inlines them."""
+    return dict(_SHARED)
+
+
 @dataclass(frozen=True)
 class OverCut:
     """超额完成按偏离度调减分值 (a scheme's choice; 10号 gives no formula): once B passes `start` % of A,
