@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .compile import compile_problems, compile_scheme
-from .diff import Rescored, diff_schemes, render_diff
 from .errors import CaseError, EngineError, Location, Problem, SchemeError
-from .explain import explain, known_indicators
 from .files import write_atomic
 from .formula import suggest
 from .inherit import load_scheme_document
@@ -119,6 +117,7 @@ def document_kind(document: Document) -> str | None:
 
 
 def rescore(old: CompiledScheme, new: CompiledScheme, paths: list[str | Path]) -> tuple[list[Rescored], int]:
+    from .diff import Rescored
     """Every case of the scheme under `paths` scored by both versions; and how many files were not such cases."""
     rescored, skipped = [], 0
     for path in find_case_files(paths):
@@ -152,6 +151,8 @@ class DiffReport:
 
 
 def diff(old_path: str | Path, new_path: str | Path, cases: list[str | Path] | None = None) -> DiffReport:
+    from .diff import diff_schemes, render_diff
+
     old, new = load_scheme(old_path), load_scheme(new_path)
     changes = diff_schemes(old, new)
     rescored, skipped = rescore(old, new, cases) if cases else (None, 0)
@@ -211,6 +212,8 @@ def _schemas_folder(target: Path) -> Path:
 def explain_file(scheme_path: str | Path, case_path: str | Path, indicator: str | None = None,
                  table: int | None = None, vocabulary: list[str | Path] | None = None) -> str:
     """The calculation sheet for one case (or one of its indicators, by id or name)."""
+    from .explain import explain, known_indicators
+
     scheme = load_scheme(scheme_path)
     case = load_case(scheme, case_path, table, vocabulary)
     result = evaluate(scheme, case)

@@ -41,7 +41,7 @@ def bind_case(scheme: CompiledScheme, document: Document,
     plain way it gives up, and the checking binder (`bind_checked`) reads the case, or locates
     every problem in it. Both give the same CaseData.
     """
-    binder = compiled_binder(scheme)
+    binder = compiled_binder(scheme) if _read_before(scheme) else None
     if binder is not None and plain_gate("case")(document.data):
         try:
             case = binder(document, check_year)
@@ -443,6 +443,20 @@ _MAX_INTEGER = 10 ** _MAX_INTEGER_DIGITS
 _TWELVE_PLACES = Decimal(1).scaleb(-_MAX_DECIMALS)
 _PLAIN_FIGURE = re.compile(r"([0-9]{1,%d}(?:\.[0-9]{1,%d})?)(%%?)" % (_MAX_INTEGER_DIGITS, _MAX_DECIMALS))
 _BINDERS: dict[int, Callable[..., CaseData | None] | None] = {}  # id(scheme) -> its binder, while the scheme lives
+
+
+_READ: dict[int, bool] = {}  # id of a scheme -> it has read a case in this process
+
+
+def _read_before(scheme: CompiledScheme) -> bool:
+    """Has this scheme read a case before? The first case is read by the checking binder: compiling the
+    binder costs more than one case saves, and `engine score` reads one case (its cold start)."""
+    key = id(scheme)
+    if key in _READ:
+        return True
+    _READ[key] = True
+    weakref.finalize(scheme, _READ.pop, key, None)
+    return False
 
 
 def compiled_binder(scheme: CompiledScheme) -> Callable[..., CaseData | None] | None:

@@ -48,7 +48,13 @@ def evaluate(scheme: CompiledScheme, case: CaseData, checks: bool = True) -> Res
     """
     planned = scheme.plans.get("evaluator")
     if planned is None:
-        planned = scheme.plans["evaluator"] = _plan(scheme)
+        if "scored" not in scheme.plans:
+            # The first case a scheme scores takes the general path: planning costs more than one case
+            # saves, and `engine score` scores one case (its cold start).
+            scheme.plans["scored"] = True
+            planned = _unplanned
+        else:
+            planned = scheme.plans["evaluator"] = _plan(scheme)
     previous = decimal.getcontext()
     if previous is DECIMAL_CONTEXT:
         return planned(case, checks) or _Evaluation(scheme, case).run(checks)
@@ -73,6 +79,10 @@ def evaluate_planned(scheme: CompiledScheme, case: CaseData, checks: bool = True
         planned = scheme.plans["evaluator"] = _plan(scheme)
     with decimal.localcontext(DECIMAL_CONTEXT):
         return planned(case, checks)
+
+
+def _unplanned(case: CaseData, checks: bool) -> None:
+    return None
 
 
 def _plan(scheme: CompiledScheme):

@@ -246,6 +246,12 @@ def test_the_generated_source_can_be_read(monkeypatch, capsys):
     source = evaluator_source(scheme)
     assert "# 预算执行率 = ratio(全年执行数, 全年预算数, if_zero=na) * 100, to 2 places" in source
     monkeypatch.setenv("ENGINE_DEBUG_EVALUATOR", "1")
-    engine.evaluate(engine.load_scheme(PROJECT_SCHEME), engine.load_case(scheme, ROOT / "cases" / "zhanyi-2023"
-                                                                          / "projects" / "fire-insurance.yaml"))
+    fresh = engine.load_scheme(PROJECT_SCHEME)
+    case = engine.load_case(fresh, ROOT / "cases" / "zhanyi-2023" / "projects" / "fire-insurance.yaml")
+    # The first case a scheme scores goes the general way (a cold `engine score` plans nothing); the second is planned.
+    first = engine.evaluate(fresh, case)
+    assert "evaluator" not in fresh.plans and capsys.readouterr().err == ""
+    second = engine.evaluate(fresh, case)
     assert "def evaluate_planned(_case, _with_checks):" in capsys.readouterr().err
+    assert "evaluator" in fresh.plans
+    assert json.dumps(result_to_dict(first), default=str) == json.dumps(result_to_dict(second), default=str)
