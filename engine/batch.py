@@ -333,16 +333,20 @@ def encodable(text: Any) -> Any:
 
 _SCHEME: Any = None
 _FULL_RESULTS = False
+_CSV_ROWS = False  # the worker renders each record's CSV row, so the parent only writes it
 
 
-def _start_worker(scheme_path: str, full_results: bool, scheme: Any = None) -> None:
-    global _SCHEME, _FULL_RESULTS
+def _start_worker(scheme_path: str, results: bool | str, scheme: Any = None) -> None:
+    """`results`: the results file's suffix (.jsonl: every result whole; .csv: the row rendered here), or a bool
+    saying whether every result is wanted whole."""
+    global _SCHEME, _FULL_RESULTS, _CSV_ROWS
     if scheme is None:
         from .api import load_scheme
 
         scheme = load_scheme(scheme_path)
     _SCHEME = scheme
-    _FULL_RESULTS = full_results
+    _FULL_RESULTS = results is True or results == ".jsonl"
+    _CSV_ROWS = results == ".csv"
 
 
 def score_item(item: Item) -> list[dict[str, Any]]:
@@ -462,6 +466,8 @@ def _record(label: str, result: Any, case: Any = None) -> dict[str, Any]:
         "losses": [(level1, name, format(lost, "f")) for (level1, name), lost in lost_by_key.items()],
         "subtotals": [(name, format(score, "f")) for name, score in subtotals.items()], "error": None,
     }
+    if _CSV_ROWS:
+        record["csv"] = csv_row(record)
     if _FULL_RESULTS:
         from .report import dumps, result_to_dict
 
@@ -523,7 +529,7 @@ def _crashed(item: Item, exitcode: int | None) -> dict[str, Any]:
 _READY = "ready"
 
 
-def _worker(connection: Any, scheme_path: str, full_results: bool, scheme: Any, inherited: list) -> None:
+def _worker(connection: Any, scheme_path: str, full_results: bool | str, scheme: Any, inherited: list) -> None:
     """A worker process: score the items it is sent, one reply per item, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no tracebacks here
     if hasattr(signal, "pthread_sigmask"):
@@ -610,7 +616,7 @@ class Pool:
     more than there are items. A worker is sent work only when it has none left, so neither side can
     block the other on a full pipe. Ctrl-C, or any failure of the parent, terminates them all."""
 
-    def __init__(self, scheme_path: str, scheme: Any, full_results: bool, jobs: int):
+    def __init__(self, scheme_path: str, scheme: Any, full_results: bool | str, jobs: int):
         import multiprocessing
 
         self.context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
@@ -856,10 +862,12 @@ class _ResultsFile(AtomicFile):
 _CSV_HEADER = ["案例", "名称", "主管部门", "总分", "满分", "等级", "勾稽核对不符", "错误", "实施单位", "自评总分", "自评等级"]
 
 
-def _csv_row(record: dict[str, Any]) -> list[str]:
-    return [record["case"], record["name"] or "", record["department"] or "", record["total"] or "",
-            record["max_total"] or "", record["grade"] or "", "；".join(record["failed_checks"]), record["error"] or "",
-            record["implementer"] or "", record["reported_total"] or "", record["reported_grade"] or ""]
+def csv_row(record: dict[str, Any]) -> list[str]:
+    """The record's row of the results CSV, every cell safe for a spreadsheet (safe_text.csv_cell)."""
+    return [csv_cell(cell) for cell in (
+        record["case"], record["name"] or "", record["department"] or "", record["total"] or "",
+        record["max_total"] or "", record["grade"] or "", "；".join(record["failed_checks"]), record["error"] or "",
+        record["implementer"] or "", record["reported_total"] or "", record["reported_grade"] or "")]
 
 
 class CsvWriter:
@@ -872,7 +880,7 @@ class CsvWriter:
         self.writer.writerow(_CSV_HEADER)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.writer.writerow([csv_cell(cell) for cell in _csv_row(record)])
+        self.writer.writerow(record.get("csv") or csv_row(record))
 
     def finish(self, summary: Summary) -> None:
         self.file.commit()
@@ -1013,7 +1021,7 @@ def run_batch(scheme_path: str | Path, inputs: list[str | Path], output: str | P
     scheme = load_scheme(scheme_path)  # a bad scheme stops the run before any work starts
     summary = Summary([g.name for g in scheme.grades], scheme.places, max(1, lowest))
     walk = Inputs(inputs, skip=[target.path] if target.seen is not None else [])
-    pool = Pool(str(scheme_path), scheme, Path(output).suffix.lower() == ".jsonl", job_count(jobs))
+    pool = Pool(str(scheme_path), scheme, Path(output).suffix.lower(), job_count(jobs))
     writer = None
     try:
         # Listening for Ctrl-C and kill before the `.partial` exists, so that none can leave it behind.

@@ -157,11 +157,13 @@ class Summary:
         self.total_max = total if self.total_max is None else max(self.total_max, total)
         self.histogram[min(int(total // 5), 19) if total >= 0 else 0] += 1
         top_loss = None
-        for level1, name, lost in record["losses"]:
+        losses = self.losses
+        for level1, name, lost in record["losses"]:  # the hot loop of the parent: a case's every lost row
             lost = Decimal(lost)
-            entry = self.losses.get((level1, name))
+            key = (level1, name)
+            entry = losses.get(key)
             if entry is None:
-                self.losses[(level1, name)] = [lost, 1]
+                losses[key] = [lost, 1]
             else:
                 entry[0] += lost
                 entry[1] += 1
