@@ -53,6 +53,9 @@ TABLE_SUFFIXES = (".txt", ".tsv", ".csv", ".md", ".xlsx", ".xlsm", ".xls", ".ods
 RESULT_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".html")
 WINDOW_PER_JOB = 256  # items taken ahead of the oldest unfinished one, per job (results leave in order)
 CHUNK = 16  # items handed to a worker at a time
+# Replies a worker sends together: fewer wake-ups of the parent. A worker that dies loses the replies it
+# held back; the first of them is run again alone, the rest queued again, so the poisoned item is still found.
+REPLY_GROUP = 4
 MAX_AHEAD_BYTES = 64 << 20  # JSON Lines text held ahead of the oldest unfinished item
 MAX_LINE_BYTES = 1 << 20  # a case is a few KB; a longer JSON Lines line is refused unread
 MAX_JSON_DEPTH = 100  # as for YAML (load.MAX_DEPTH)
@@ -557,10 +560,16 @@ def _worker(connection: Any, scheme_path: str, full_results: bool | str, scheme:
             work = connection.recv()
             if work is None:
                 return
+            replies = []
             for index, item in work:
                 if crash is not None:
                     crash(item)
-                connection.send((index, score_item(item)))
+                replies.append((index, score_item(item)))
+                if len(replies) == REPLY_GROUP:
+                    connection.send(replies)
+                    replies = []
+            if replies:
+                connection.send(replies)
     except (EOFError, OSError):
         return  # the parent is gone
     except BaseException:  # noqa: BLE001 - e.g. a reply too big to pickle: no traceback on the terminal;
@@ -762,9 +771,9 @@ class Pool:
             worker.ready = True
             self.failed_starts = 0
             return
-        index, records = message
-        _, item = worker.in_flight.popleft()
-        done[index] = (item, records)
+        for index, records in message:
+            _, item = worker.in_flight.popleft()
+            done[index] = (item, records)
 
     def _bury(self, worker: _Worker, waiting: deque, retry: deque, done: dict) -> None:
         self._forget(worker)
