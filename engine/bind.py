@@ -313,11 +313,9 @@ def _read_answers(leaf: Any, raw: Any, path: Path, document: Document, problems:
         raise ValueProblem(f"评价要点共 {len(leaf.rule.items)} 项，回答了 {len(answers)} 项", _assessment_hint(leaf))
     read = []
     for i, (answer, item) in enumerate(zip(answers, leaf.rule.items)):
-        text = normalize_text(str(answer)).lower() if answer is not None else ""
-        if answer is True or text in _YES:
-            read.append(True)
-        elif answer is False or text in _NO:
-            read.append(False)
+        said = _yes_or_no(answer)
+        if said is not None:
+            read.append(said)
         else:
             what = "未作答" if is_blank(answer) else f"应为 是 或 否，实际为“{answer}”"
             problems.append(document.problem(items_path + (i,), f"评价要点 {_ordinal(i)}“{item}”{what}",
@@ -554,14 +552,21 @@ def _answers(raw: Any, count: int) -> tuple[bool, ...]:
         raise _GiveUp
     read = []
     for answer in answers:
-        text = normalize_text(str(answer)).lower() if answer is not None else ""
-        if answer is True or text in _YES:
-            read.append(True)
-        elif answer is False or text in _NO:
-            read.append(False)
-        else:
+        said = _yes_or_no(answer)
+        if said is None:
             raise _GiveUp
+        read.append(said)
     return tuple(read)
+
+
+def _yes_or_no(answer: Any) -> bool | None:
+    """An assessor's answer to one 评价要点: True for 是, False for 否, None for neither."""
+    text = normalize_text(str(answer)).lower() if answer is not None else ""
+    if answer is True or text in _YES:
+        return True
+    if answer is False or text in _NO:
+        return False
+    return None
 
 
 def _located(document: Document, path: Path) -> Location:
