@@ -435,6 +435,9 @@ class _Builder:
 
     def _number(self, node: yaml.ScalarNode, path: Path, text: str) -> int | Decimal | None:
         """An int or an exact Decimal, if within what any figure or setting could be; else a located problem."""
+        if len(text) <= 15 and "e" not in text and "E" not in text:
+            # What nearly every figure is: too short to pass either bound below.
+            return Decimal(text) if "." in text else int(text)
         mantissa, _, exponent = text.lower().partition("e")
         digits = sum(ch.isdigit() for ch in mantissa)
         if digits > MAX_NUMBER_DIGITS:
