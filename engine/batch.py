@@ -448,8 +448,8 @@ def _record(label: str, result: Any, case: Any = None) -> dict[str, Any]:
     `reported.grade`), where it says so."""
     lost_by_key: dict[tuple[str, str], Decimal] = {}
     subtotals: dict[str, Decimal] = {}
-    for indicator in result.indicators:  # by position: this runs for every row of every case
-        source, weight, score = indicator[0], indicator[2], indicator[3]
+    for record in result.records:  # IndicatorResult's fields by position, unmade: this runs for every row of every case
+        source, weight, score = record[0], record[2], record[3]
         path = source.path
         top = path[0] if path else source.name
         subtotals[top] = subtotals[top] + score if top in subtotals else score

@@ -368,7 +368,7 @@ class Result:
     @cached_property
     def max_total(self) -> Decimal:
         """The full mark of this case: the weights of its indicators (with a case's own rows)."""
-        return sum((indicator.weight for indicator in self.indicators), Decimal(0))
+        return sum((record[2] for record in self.records), Decimal(0))  # each record's weight, as IndicatorResult names it
 
     @cached_property
     def groups(self) -> GroupResult:
