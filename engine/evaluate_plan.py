@@ -228,6 +228,7 @@ class _Planner:
             self.emit("return None", 2)
         self.emit("_records = []")
         self.emit("_append = _records.append")
+        self.emit("_total = ZERO  # each score added as it is made: exact, so in any order")
         self.emit("try:")
         for derived in scheme.derived[: scheme.scoring_derived]:
             self.scoring_derived(derived)
@@ -236,9 +237,6 @@ class _Planner:
         self.emit("# Not applicable, a formula or rule failing on these figures, a row no rule scores:", 2)
         self.emit("# the general path scores it or says why not.", 2)
         self.emit("return None", 2)
-        self.emit("_total = ZERO")
-        self.emit("for _record in _records:")
-        self.emit("_total += _record[3]", 2)
         for i, band in enumerate(scheme.grades):
             self.emit(f"{'if' if i == 0 else 'elif'} _total >= {self.constant(band.min)}:")
             self.emit(f"_grade = {band.name!r}", 2)
@@ -338,13 +336,14 @@ class _Planner:
         score = self.local(leaf.score_name)
         self.emit(f"{score} = raw.quantize(_quantum, ROUND_HALF_UP)", 2)
         self.emit(f"_append(({record}, {leaf.rule.kind!r}, {weight}, {score}, raw, branch, flags, {target}, {actual}, None))", 2)
+        self.emit(f"_total += {score}", 2)
 
     def score_rows(self, template: RowTemplate) -> None:
         index = self.templates.index(template)
         scorer = self.constant(template.score_rows, f"score_rows_{template.id}")
         self.emit(f"# {template.name} ({template.id}): the case's rows, by the template's generated scorer", 2)
         self.emit(f"_rows_from_{index} = len(_records)", 2)
-        self.emit(f"{scorer}(_case.rows.get({template.id!r}, ()), _quantum, _append, _refuse_row)", 2)
+        self.emit(f"_total += {scorer}(_case.rows.get({template.id!r}, ()), _quantum, _append, _refuse_row)", 2)
         self.emit(f"_rows_to_{index} = len(_records)", 2)
 
     # ------------------------------------------------------------------ checks ------

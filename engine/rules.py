@@ -586,8 +586,8 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
 
     The returned `score_rows(rows, quantum, append, report)` appends one record per row, a plain
     tuple in the field order of `model.IndicatorResult`: (row, kind, W, score, raw, branch, flags,
-    target, actual, None); it calls `report(row, error)` for a row it cannot score (error None:
-    no rule for its nature).
+    target, actual, None), and returns the sum of the scores it appended (the planned evaluator's
+    total); it calls `report(row, error)` for a row it cannot score (error None: no rule for its nature).
     Rows arrive read and checked (validate stage), so their numbers are already Decimal.
     """
     namespace: dict[str, Any] = {"__builtins__": {}, **_SHARED}
@@ -602,6 +602,7 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
     dispatch = "".join(branches) + ("else:\n" if branches else "if True:\n") + "    report(row, None)\n    continue\n"
     source = (
         "def score_rows(rows, quantum, append, report):\n"
+        "    total = ZERO\n"
         "    for row in rows:\n"
         "        N = row.nature\n"
         "        W = row.weight\n"
@@ -613,8 +614,10 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
         + "        except RuleError as error:\n"
         "            report(row, error)\n"
         "            continue\n"
-        "        append((row, kind, W, raw.quantize(quantum, ROUND_HALF_UP), raw, branch, flags,\n"
-        "                row.target, row.actual, None))\n"
+        "        score = raw.quantize(quantum, ROUND_HALF_UP)\n"
+        "        total += score\n"
+        "        append((row, kind, W, score, raw, branch, flags, row.target, row.actual, None))\n"
+        "    return total\n"
     )
     exec(compile(source, "<row scorer>", "exec"), namespace)  # noqa: S102 - fixed snippets only
     return namespace["score_rows"]
