@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 import time
 from dataclasses import dataclass
@@ -213,6 +212,8 @@ def _create(folder: Path, name: str, suffix: str, mode: int | None) -> tuple[int
     # os.open, not mkstemp: the kernel applies the umask to 0o666 as for any new file (mkstemp gives 0o600).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
+        import secrets  # only to write: reading a case (engine score's cold start) need not import hashlib
+
         temporary = str(folder / f"{_prefix(name)}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
         try:
             return os.open(temporary, flags, 0o600 if mode is not None else 0o666), temporary
