@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EngineError, Location, Problem
-from .export import official_cells, print_layout
+from .export import official_cells, place, print_layout
 from .files import read_regular
 from .model import CaseData, Result
 from .quantities import fixed, plain_number
@@ -157,7 +157,7 @@ def _score_table(document: Any, result: Result, case: CaseData | None) -> Any:
 
     grid = official_cells(result, case)
     columns = 10
-    placed = _place(grid, columns)
+    placed = _on_grid(grid, columns)
     subdoc = document.new_subdoc()
     table = subdoc.add_table(rows=len(grid), cols=columns)
     table.style = "Table Grid"
@@ -234,22 +234,7 @@ def _on(tag: str) -> Any:
     return element
 
 
-def _place(grid: list[list[tuple[str, int, int, str]]], columns: int) -> list[tuple[int, int, str, int, int, str]]:
-    """Each cell's (row, column) on a grid where cells spanning rows above take their places."""
-    taken: set[tuple[int, int]] = set()
-    placed = []
-    for row_index, row in enumerate(grid):
-        column = 0
-        for text, colspan, rowspan, style in row:
-            while (row_index, column) in taken:
-                column += 1
-            if column >= columns:
-                break
-            colspan = min(colspan, columns - column)
-            rowspan = min(rowspan, len(grid) - row_index)
-            for r in range(row_index, row_index + rowspan):
-                for c in range(column, column + colspan):
-                    taken.add((r, c))
-            placed.append((row_index, column, text, colspan, rowspan, style))
-            column += colspan
-    return placed
+def _on_grid(grid: list[list[tuple[str, int, int, str]]], columns: int) -> list[tuple[int, int, str, int, int, str]]:
+    """Each cell placed as the print layout places it (export.place), clipped to the Word table's grid."""
+    return [(row, column, text, min(colspan, columns - column), min(rowspan, len(grid) - row), style)
+            for row, column, text, colspan, rowspan, style in place(grid) if column < columns]
