@@ -18,6 +18,7 @@ import codecs
 import errno
 import gc
 import heapq
+import itertools
 import json
 import os
 import re
@@ -55,7 +56,8 @@ WINDOW_PER_JOB = 256  # items taken ahead of the oldest unfinished one, per job 
 CHUNK = 16  # items handed to a worker at a time
 # Replies a worker sends together: fewer wake-ups of the parent. A worker that dies loses the replies it
 # held back; the first of them is run again alone, the rest queued again, so the poisoned item is still found.
-REPLY_GROUP = 4
+REPLY_GROUP = 8
+PREFETCH_BYTES = 32 << 10  # the most a chunk sent ahead may carry (a pipe holds 64 KiB)
 MAX_AHEAD_BYTES = 64 << 20  # JSON Lines text held ahead of the oldest unfinished item
 MAX_LINE_BYTES = 1 << 20  # a case is a few KB; a longer JSON Lines line is refused unread
 MAX_JSON_DEPTH = 100  # as for YAML (load.MAX_DEPTH)
@@ -603,6 +605,13 @@ def _test_crash() -> Callable[[Item], None] | None:
     return crash
 
 
+def _small(waiting: deque) -> bool:
+    """Is the next chunk small enough to send a worker still busy with half of its last one? Sent ahead, it
+    waits in the pipe, and the worker never idles while the parent wakes; a chunk of long JSON Lines
+    lines is never sent ahead, so that neither side can block on a full pipe while the other writes."""
+    return sum(len(item.text or b"") for _, item in itertools.islice(waiting, CHUNK)) <= PREFETCH_BYTES
+
+
 class _Worker:
     def __init__(self, process: Any, connection: Any, single_use: bool):
         self.process, self.connection, self.single_use = process, connection, single_use
@@ -617,13 +626,15 @@ class PoolError(EngineError):
 class Pool:
     """Worker processes fed a few items at a time, where a crash costs only the item that caused it.
 
-    A worker answers item by item, so when one dies the parent knows which item it was on: that item
-    is run again alone in a fresh single-use process — if it kills that one too, it is the poisoned
-    one and becomes its error row; if not (the first death had another cause, such as the OOM
-    killer), its result is used — and the items queued behind it go back to the queue. A dead worker
-    is replaced when there is work for it; workers are started only as the work needs them, so never
-    more than there are items. A worker is sent work only when it has none left, so neither side can
-    block the other on a full pipe. Ctrl-C, or any failure of the parent, terminates them all."""
+    A worker answers a few items at a time (REPLY_GROUP), in order, so when one dies the parent knows
+    the first item it had not answered: that item is run again alone in a fresh single-use process —
+    if it kills that one too, it is the poisoned one and becomes its error row; if not (the death was
+    on a later item, or had another cause, such as the OOM killer), its result is used — and the
+    items queued behind it go back to the queue, where the poisoned one comes first in its turn. A
+    dead worker is replaced when there is work for it; workers are started only as the work needs
+    them, so never more than there are items. A worker is sent its next chunk when half of its last
+    is left, if that chunk is small (PREFETCH_BYTES): no pipe can fill while the other side writes.
+    Ctrl-C, or any failure of the parent, terminates them all."""
 
     def __init__(self, scheme_path: str, scheme: Any, full_results: bool | str, jobs: int):
         import multiprocessing
@@ -682,7 +693,8 @@ class Pool:
             if worker is None:
                 break
             self._send(worker, [retry.popleft()])
-        idle = [w for w in self.workers if not w.in_flight and not w.single_use]
+        idle = [w for w in self.workers if not w.single_use and (
+            not w.in_flight or (len(w.in_flight) <= CHUNK // 2 and _small(waiting)))]
         while waiting and (idle or len(self.workers) < self.jobs):
             worker = idle.pop() if idle else self._start(single_use=False)
             if worker is None:
