@@ -34,14 +34,14 @@ from .model import (
     walk,
 )
 from .quantities import _MAX_INTEGER_DIGITS, PERCENT
-from .rules import RuleError, inline_snippet, snippet_names
+from .rules import RuleError, inline_snippet, row_scoring_source, snippet_names
 
 DEBUG_VARIABLE = "ENGINE_DEBUG_EVALUATOR"
 Planned = Callable[[Any, bool], "Result | None"]
 
 # The snippet's own variables and the names it shares with the row scorers; a value of the scheme
 # written with one of these names gets another local name, so it never overwrites them.
-_SNIPPET_LOCALS = {"W", "A", "B", "S", "raw", "branch", "flags"}
+_SNIPPET_LOCALS = {"W", "A", "B", "S", "N", "raw", "branch", "flags", "row", "kind", "score"}
 _RESULT_NAMES = {"total": "_total", "总分": "_total", "grade": "_grade", "等级": "_grade",
                  "max_total": "_max_total", "满分": "_max_total"}
 _LEAF_WEIGHT_NAMES = ("weight", "分值")
@@ -320,13 +320,19 @@ class _Planner:
             if value is None:
                 tests.append(f"{slot}.__class__ is Decimal" + (f" and {slot} >= ZERO" if slot is target else ""))
         if tests is not None:
-            body, bound = inline_snippet(leaf.rule, f"_leaf{index}")
+            known = {name: self.namespace[slot] for name, slot in (("W", weight), ("A", target), ("S", assessed))
+                     if slot in self.namespace and slot not in ("_target", "_actual", "_assessed")}
+            if assessed == "None":
+                known["S"] = None
+            body, bound = inline_snippet(leaf.rule, f"_leaf{index}", known)
             self.namespace.update(bound)
             depth = 2
             if tests:
                 self.emit(f"if {' and '.join(tests)}:", 2)
                 depth = 3
-            self.emit(f"W, A, B, S = {weight}, {target}, {actual}, {assessed}", depth)
+            for slot, value in (("W", weight), ("A", target), ("B", actual), ("S", assessed)):
+                if re.search(rf"\b{slot}\b", body):
+                    self.emit(f"{slot} = {value}", depth)
             for line in body.splitlines():
                 self.emit(line, depth)
         if tests is None or tests:
@@ -340,10 +346,15 @@ class _Planner:
 
     def score_rows(self, template: RowTemplate) -> None:
         index = self.templates.index(template)
-        scorer = self.constant(template.score_rows, f"score_rows_{template.id}")
-        self.emit(f"# {template.name} ({template.id}): the case's rows, by the template's generated scorer", 2)
+        # The row scorer's own statements, inlined (rules.row_scoring_source): a RuleError, or a row whose
+        # nature no rule scores, sends the case to the general path, which reports the row.
+        body, bound = row_scoring_source(template.by_nature, f"_row{index}", "return None\n", "_quantum", "_append", "_total")
+        self.namespace.update(bound)
+        self.emit(f"# {template.name} ({template.id}): the case's rows, each by its nature's rule", 2)
         self.emit(f"_rows_from_{index} = len(_records)", 2)
-        self.emit(f"_total += {scorer}(_case.rows.get({template.id!r}, ()), _quantum, _append, _refuse_row)", 2)
+        self.emit(f"for row in _case.rows.get({template.id!r}, ()):", 2)
+        for line in body.splitlines():
+            self.emit(line, 3)
         self.emit(f"_rows_to_{index} = len(_records)", 2)
 
     # ------------------------------------------------------------------ checks ------

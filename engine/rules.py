@@ -21,6 +21,7 @@ from functools import cached_property
 from string import Template
 from typing import Any, Callable, ClassVar
 
+from .fold import assigned_names, fold
 from .model import QualitativeBand
 from .quantities import normalize_text, plain_number
 
@@ -159,20 +160,23 @@ class _Rule:
         return self._scorer(_number(weight, "分值"), target, actual, assessed)
 
 
-def _bind(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
-    """The rule's snippet with its placeholders renamed `<name>_<suffix>`, and the names' values."""
+def _bind(rule: _Rule, suffix: str, slots: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The rule's snippet with its placeholders renamed `<name>_<suffix>`, the branches its settings (and
+    the `slots` known before it runs) rule out dropped, and the names' values."""
     constants = rule.constants()
     names = {key: f"_{key}{suffix}" for key in constants}
-    body = Template(rule.snippet()).substitute(names)
     namespace = {"__builtins__": {}, **_SHARED}
     namespace.update({names[key]: value for key, value in constants.items()})
+    known = {name: value for name, value in namespace.items() if name != "__builtins__"}
+    body = fold(Template(rule.snippet()).substitute(names), {**known, **(slots or {})})
     return body, namespace
 
 
-def inline_snippet(rule: _Rule, suffix: str) -> tuple[str, dict[str, Any]]:
+def inline_snippet(rule: _Rule, suffix: str, slots: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """A rule's snippet for inlining into generated code (it reads W, A, B, S and sets raw, branch and
-    flags), with its settings renamed `<name><suffix>`, and their values."""
-    body, namespace = _bind(rule, suffix)
+    flags), with its settings renamed `<name><suffix>`, and their values. `slots`: those of W, A, S the
+    code sets to a constant before the snippet, by value."""
+    body, namespace = _bind(rule, suffix, slots)
     return body, {name: value for name, value in namespace.items() if name not in _SHARED and name != "__builtins__"}
 
 
@@ -586,38 +590,56 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
 
     The returned `score_rows(rows, quantum, append, report)` appends one record per row, a plain
     tuple in the field order of `model.IndicatorResult`: (row, kind, W, score, raw, branch, flags,
-    target, actual, None), and returns the sum of the scores it appended (the planned evaluator's
-    total); it calls `report(row, error)` for a row it cannot score (error None: no rule for its nature).
+    target, actual, None), and returns the sum of the scores it appended; it calls `report(row, error)`
+    for a row it cannot score (error None: no rule for its nature).
     Rows arrive read and checked (validate stage), so their numbers are already Decimal.
     """
-    namespace: dict[str, Any] = {"__builtins__": {}, **_SHARED}
-    reads_assessed = any(re.search(r"\bS\b", rule.snippet()) for rule in by_nature.values())
-    branches = []
-    for i, (nature, rule) in enumerate(by_nature.items()):
-        body, bound = _bind(rule, f"_{i}")
-        namespace.update(bound)
-        namespace[f"_NATURE_{i}"] = nature
-        keyword = "if" if not branches else "elif"
-        branches.append(f"{keyword} N == _NATURE_{i}:\n    kind = {rule.kind!r}\n" + textwrap.indent(body, "    "))
-    dispatch = "".join(branches) + ("else:\n" if branches else "if True:\n") + "    report(row, None)\n    continue\n"
+    body, namespace = row_scoring_source(by_nature, "", "report(row, None)\ncontinue\n")
     source = (
         "def score_rows(rows, quantum, append, report):\n"
         "    total = ZERO\n"
         "    for row in rows:\n"
-        "        N = row.nature\n"
-        "        W = row.weight\n"
-        "        A = row.target\n"
-        "        B = row.actual\n"
-        + ("        S = row.reported_score\n" if reads_assessed else "")
-        + "        try:\n"
-        + textwrap.indent(dispatch, " " * 12)
+        "        try:\n"
+        + textwrap.indent(body, " " * 12)
         + "        except RuleError as error:\n"
         "            report(row, error)\n"
         "            continue\n"
-        "        score = raw.quantize(quantum, ROUND_HALF_UP)\n"
-        "        total += score\n"
-        "        append((row, kind, W, score, raw, branch, flags, row.target, row.actual, None))\n"
         "    return total\n"
     )
+    namespace = {"__builtins__": {}, **_SHARED, **namespace}
     exec(compile(source, "<row scorer>", "exec"), namespace)  # noqa: S102 - fixed snippets only
     return namespace["score_rows"]
+
+
+def row_scoring_source(by_nature: dict[str, _Rule], suffix: str, unscored: str, quantum: str = "quantum",
+                       append: str = "append", total: str = "total") -> tuple[str, dict[str, Any]]:
+    """The statements that score one `row` (a loop's body): by its nature's rule, inlined, the score
+    rounded to `quantum`, added to `total` and its record passed to `append` (each the name of a local
+    of the code that inlines them) — and `unscored` for a row
+    whose nature no rule scores. The code that inlines them (the row scorer above, the planned
+    evaluator) says what a RuleError does. Returns the source and the values of the names it adds
+    (besides snippet_names)."""
+    namespace: dict[str, Any] = {}
+    branches = []
+    target_kept = True  # no rule sets A: the record's target is A, not a second read of row.target
+    for i, (nature, rule) in enumerate(by_nature.items()):
+        body, bound = _bind(rule, f"_{i}{suffix}")
+        if re.search(r"\bS\b", body):  # only a rule that reads the assessor's score reads it
+            body = "S = row.reported_score\n" + body
+        target_kept = target_kept and "A" not in assigned_names(body)
+        namespace.update((name, value) for name, value in bound.items() if name not in _SHARED and name != "__builtins__")
+        namespace[f"_NATURE_{i}{suffix}"] = nature
+        keyword = "if" if not branches else "elif"
+        branches.append(f"{keyword} N == _NATURE_{i}{suffix}:\n    kind = {rule.kind!r}\n" + textwrap.indent(body, "    "))
+    dispatch = "".join(branches) + ("else:\n" if branches else "if True:\n") + textwrap.indent(unscored, "    ")
+    source = (
+        "N = row.nature\n"
+        "W = row.weight\n"
+        "A = row.target\n"
+        "B = row.actual\n"
+        + dispatch
+        + f"score = raw.quantize({quantum}, ROUND_HALF_UP)\n"
+        f"{total} += score\n"
+        f"{append}((row, kind, W, score, raw, branch, flags, {'A' if target_kept else 'row.target'}, row.actual, None))\n"
+    )
+    return source, namespace
