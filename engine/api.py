@@ -146,6 +146,8 @@ def rescore(old: CompiledScheme, new: CompiledScheme, paths: list[str | Path]) -
 
 @dataclass
 class DiffReport:
+    """What `engine diff` prints, and how many cases failed under either version."""
+
     text: str
     failed: int = 0  # cases that could not be scored under one of the versions
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import traceback
 from typing import Callable
 
 import click
@@ -38,6 +37,8 @@ def _guarded(action: Callable[[], int], json_errors: bool = False) -> None:
         click.echo(f"内部错误：{type(error).__name__}: {error}", err=True)
         click.echo("这是本程序的缺陷，请把上面这行和所用文件一起报告给维护者（设 ENGINE_DEBUG=1 可看到详细信息）。", err=True)
         if os.environ.get("ENGINE_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         code = EXIT_INTERNAL
     sys.exit(code)

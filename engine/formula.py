@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import decimal
 import re
-import difflib
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -153,6 +152,8 @@ def _power(base: Any, exponent: Any) -> Decimal:
 
 @dataclass(frozen=True)
 class Function:
+    """A function formulas may call: its implementation and how many arguments it takes."""
+
     implementation: Callable[..., Any]
     min_args: int
     max_args: int | None
@@ -437,6 +438,8 @@ class _Checker:
 def suggest(name: str, candidates: Collection[str]) -> str | None:
     """A did-you-mean hint for `name` among `candidates`, in Chinese, or None."""
     # Ids and keys may be written as numbers (id: 3): compared as the text they are shown as.
+    import difflib  # only for a mistake: not on a cold start's path
+
     name, candidates = str(name), [str(candidate) for candidate in candidates]
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
     if not close:

@@ -323,6 +323,8 @@ class IndicatorResult(NamedTuple):
 
 @dataclass(frozen=True)
 class GroupResult:
+    """A group of the indicator tree as scored: its subtotal and its children's results."""
+
     id: str
     name: str
     weight: Decimal
@@ -333,6 +335,8 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One cross-check's outcome, with the message a reader sees when it did not pass."""
+
     id: str
     name: str
     status: str  # passed | failed | skipped

@@ -142,7 +142,7 @@ class _Rule:
 
     @cached_property
     def _scorer(self) -> Callable[..., Outcome]:
-        body, namespace = _bind(self, "")
+        body, namespace = _bind(self, "", folded=False)
         source = "def score(W, A, B, S):\n" + textwrap.indent(body, "    ") + "    return raw, branch, flags\n"
         exec(compile(source, f"<rule {self.kind}>", "exec"), namespace)  # noqa: S102 - fixed snippets only
         return namespace["score"]
@@ -160,15 +160,21 @@ class _Rule:
         return self._scorer(_number(weight, "分值"), target, actual, assessed)
 
 
-def _bind(rule: _Rule, suffix: str, slots: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """The rule's snippet with its placeholders renamed `<name>_<suffix>`, the branches its settings (and
-    the `slots` known before it runs) rule out dropped, and the names' values."""
+def _bind(rule: _Rule, suffix: str, slots: dict[str, Any] | None = None, folded: bool = True
+          ) -> tuple[str, dict[str, Any]]:
+    """The rule's snippet with its placeholders renamed `<name>_<suffix>`, and the names' values.
+
+    `folded`: the branches its settings (and the `slots` known before it runs) rule out dropped. The
+    code a cold `engine score` runs (the general path: rule.score, the row scorer) is left as written,
+    since folding costs more than it saves on one case; the planned evaluator, made for the second, folds."""
     constants = rule.constants()
     names = {key: f"_{key}{suffix}" for key in constants}
     namespace = {"__builtins__": {}, **_SHARED}
     namespace.update({names[key]: value for key, value in constants.items()})
-    known = {name: value for name, value in namespace.items() if name != "__builtins__"}
-    body = fold(Template(rule.snippet()).substitute(names), {**known, **(slots or {})})
+    body = Template(rule.snippet()).substitute(names)
+    if folded:
+        known = {name: value for name, value in namespace.items() if name != "__builtins__"}
+        body = fold(body, {**known, **(slots or {})})
     return body, namespace
 
 
@@ -594,7 +600,7 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
     for a row it cannot score (error None: no rule for its nature).
     Rows arrive read and checked (validate stage), so their numbers are already Decimal.
     """
-    body, namespace = row_scoring_source(by_nature, "", "report(row, None)\ncontinue\n")
+    body, namespace = row_scoring_source(by_nature, "", "report(row, None)\ncontinue\n", folded=False)
     source = (
         "def score_rows(rows, quantum, append, report):\n"
         "    total = ZERO\n"
@@ -612,7 +618,8 @@ def compile_row_scorer(by_nature: dict[str, _Rule]) -> RowScorer:
 
 
 def row_scoring_source(by_nature: dict[str, _Rule], suffix: str, unscored: str, quantum: str = "quantum",
-                       append: str = "append", total: str = "total") -> tuple[str, dict[str, Any]]:
+                       append: str = "append", total: str = "total", folded: bool = True
+                       ) -> tuple[str, dict[str, Any]]:
     """The statements that score one `row` (a loop's body): by its nature's rule, inlined, the score
     rounded to `quantum`, added to `total` and its record passed to `append` (each the name of a local
     of the code that inlines them) — and `unscored` for a row
@@ -621,9 +628,10 @@ def row_scoring_source(by_nature: dict[str, _Rule], suffix: str, unscored: str, 
     (besides snippet_names)."""
     namespace: dict[str, Any] = {}
     branches = []
-    target_kept = True  # no rule sets A: the record's target is A, not a second read of row.target
+    target_kept = folded  # no rule sets A: the record's target is A, not a second read of row.target (asked only
+    # where the code is folded: the answer costs a parse)
     for i, (nature, rule) in enumerate(by_nature.items()):
-        body, bound = _bind(rule, f"_{i}{suffix}")
+        body, bound = _bind(rule, f"_{i}{suffix}", folded=folded)
         if re.search(r"\bS\b", body):  # only a rule that reads the assessor's score reads it
             body = "S = row.reported_score\n" + body
         target_kept = target_kept and "A" not in assigned_names(body)
