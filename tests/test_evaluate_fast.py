@@ -255,3 +255,22 @@ def test_the_generated_source_can_be_read(monkeypatch, capsys):
     assert "def evaluate_planned(_case, _with_checks):" in capsys.readouterr().err
     assert "evaluator" in fresh.plans
     assert json.dumps(result_to_dict(first), default=str) == json.dumps(result_to_dict(second), default=str)
+
+
+def test_every_edge_case_scores_alike_both_ways(tmp_path):
+    """The edge cases (tests/data/edge_cases.yaml) set what the shipped schemes leave at their defaults —
+    zero_target: refuse, over_completion_deduction, linear ≤, natures, funds_total … — so the planned
+    evaluator's folded rules meet each setting here; each case is scored both ways and must agree."""
+    from test_edge_cases import CASES, case_data, scheme_path
+
+    planned = 0
+    for i, entry in enumerate(CASES):
+        if "error" in entry["expect"]:
+            continue
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        scheme = engine.load_scheme(scheme_path(entry, folder))
+        case, problems = bind_case(scheme, parse_document(dump_yaml(case_data(entry)), f"{entry['id']}.yaml"))
+        assert not problems, (entry["id"], problems)
+        planned += assert_same(scheme, case)
+    assert planned > len(CASES) // 2, planned  # most are scored by the planned evaluator itself
