@@ -40,6 +40,7 @@ _TYPE_NAMES = {
 # ------------------------------------------------------------------ JSON Schema -------
 
 
+@functools.cache
 def schema_text(kind: str) -> str:
     """The JSON Schema for `kind` ("scheme", "case"), from the installed package or the checkout."""
     name = f"{kind}.schema.json"
