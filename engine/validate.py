@@ -13,6 +13,7 @@ import importlib.resources
 import json
 import marshal
 import os
+import re
 import sys
 import zlib
 from decimal import Decimal
@@ -124,6 +125,11 @@ def _kept(label: str, identity: str, make: Callable[[], Any]) -> Any:
     try:
         from .files import write_atomic
         write_atomic(cached, marshal.dumps((identity, value)), force=True)
+        # What was kept for an earlier schema or engine under this label is no use now.
+        earlier = re.compile(rf"{re.escape(label)}-[0-9a-f]{{8}}-[0-9]+\.marshal")
+        for entry in os.scandir(cached.parent):
+            if entry.name != cached.name and earlier.fullmatch(entry.name):
+                os.unlink(entry.path)
     except Exception:  # noqa: BLE001 - a cache that can't be written only costs time
         pass
     return value
@@ -131,6 +137,7 @@ def _kept(label: str, identity: str, make: Callable[[], Any]) -> Any:
 
 # Files of these kinds are read again unchanged run after run; a case differs every time.
 _REMEMBERED_KINDS = frozenset({"scheme", "test", "vocabulary"})
+_REMEMBERED_AT_MOST = 256  # files remembered; beyond it the oldest are forgotten (uploads come from temp paths)
 
 
 class _Remembered:
@@ -143,15 +150,22 @@ class _Remembered:
         try:
             from .files import write_atomic
             write_atomic(self.target, marshal.dumps(self.identity), force=True)
+            remembered = [entry for entry in os.scandir(self.target.parent) if entry.name.startswith("passed-")]
+            if len(remembered) > _REMEMBERED_AT_MOST:
+                remembered.sort(key=lambda entry: entry.stat().st_mtime_ns)
+                for entry in remembered[: len(remembered) - _REMEMBERED_AT_MOST]:
+                    os.unlink(entry.path)
         except Exception:  # noqa: BLE001 - a cache that can't be written only costs time
             pass
 
 
 def _passed_before(kind: str, document: Document) -> bool | _Remembered:
-    """True when exactly this content passed `kind`'s schema before (its every value, by repr, and the
-    schema's text, compared whole); otherwise what to call once it passes now. The loader builds only
-    dicts, lists, str, int, Decimal, bool and None, whose repr tells any two apart."""
-    identity = f"{schema_text(kind)}\0{document.data!r}"
+    """True when exactly this content passed `kind`'s schema before (its every value, by repr, compared
+    whole, and the schema's text, by two checksums and its length: the schema is ours); otherwise what to
+    call once it passes now. The loader builds only dicts, lists, str, int, Decimal, bool and None, whose
+    repr tells any two apart."""
+    schema = schema_text(kind).encode()
+    identity = f"{zlib.crc32(schema):08x}-{zlib.adler32(schema):08x}-{len(schema)}\0{document.data!r}"
     name = f"{document.source}\0{kind}"
     target = _cache_folder() / f"passed-{kind}-{zlib.crc32(name.encode()):08x}.marshal"
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +15,11 @@ import yaml
 
 import engine
 from engine.load import load_document
+
+# The engine keeps compiled gates and the schemes that passed in the user's cache folder; the tests
+# (and the commands they run) keep theirs in a folder of the run's own, removed at its end.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="engine-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_SCHEME = ROOT / "schemes" / "project-self-eval" / "2023.yaml"

@@ -4,6 +4,7 @@ contents passed before. Each is used only for exactly what it was made from."""
 from __future__ import annotations
 
 import copy
+import os
 from decimal import Decimal
 
 import pytest
@@ -65,7 +66,6 @@ def test_a_kept_gate_for_another_schema_is_not_used(cache, monkeypatch):
     monkeypatch.setattr(validate, "schema_text", lambda kind: text.replace('"title"', '"title" ', 1))
     validate.plain_gate("case")
     assert made == [1]  # a schema changed by one character: made again, not read back
-    assert len(list(cache.glob("case-plain-*.marshal"))) == 2
 
 
 def test_a_scheme_that_passed_is_not_gated_again_until_one_value_changes(cache, monkeypatch):
@@ -108,3 +108,32 @@ def test_a_case_is_never_remembered(cache, monkeypatch):
     for _ in range(2):
         assert validate.check_shape(load_document(CASE), "case") == []
     assert counting.asked == 2 and not list(cache.glob("passed-*"))
+
+
+def test_what_was_kept_for_an_earlier_schema_is_removed_when_the_new_one_is_kept(cache, monkeypatch):
+    validate.plain_gate("case")
+    (first,) = cache.glob("case-plain-*.marshal")
+    validate.plain_gate.cache_clear()
+    text = validate.schema_text("case")
+    monkeypatch.setattr(validate, "schema_text", lambda kind: text + " ")
+    validate.plain_gate("case")
+    (second,) = cache.glob("case-plain-*.marshal")
+    assert second != first
+
+
+def test_at_most_so_many_schemes_are_remembered_the_oldest_forgotten(cache, monkeypatch):
+    monkeypatch.setattr(validate, "_REMEMBERED_AT_MOST", 3)
+    scheme = load_document(SCHEME)
+    for i in range(5):
+        before = set(cache.glob("passed-*"))
+        assert validate.check_shape(Document(f"upload-{i}/scheme.yaml", scheme.data, scheme.positions), "scheme") == []
+        for new in set(cache.glob("passed-*")) - before:  # a clock tick apart, whatever the file system's clock
+            os.utime(new, ns=(1_000_000_000 * (i + 1),) * 2)
+    assert len(list(cache.glob("passed-scheme-*.marshal"))) == 3
+    counting = CountingGate()
+    monkeypatch.setattr(validate, "fast_gate", counting)
+    for i in (4, 3, 2):  # the newest three are remembered …
+        validate.check_shape(Document(f"upload-{i}/scheme.yaml", scheme.data, scheme.positions), "scheme")
+    assert counting.asked == 0
+    validate.check_shape(Document("upload-0/scheme.yaml", scheme.data, scheme.positions), "scheme")
+    assert counting.asked == 1  # … the oldest was forgotten
