@@ -505,3 +505,15 @@ def test_a_results_file_that_is_a_fifo_is_refused_and_stays(tmp_path):
         2, f"{out}: 这不是普通文件（是设备、管道或套接字），不能当作输出文件，加 --force 也不会替换它"
            "（提示：请写一个普通的文件名；要输出到屏幕，不写 -o 即可）\n")
     assert stat.S_ISFIFO(os.lstat(out).st_mode) and leftovers(tmp_path) == []
+
+
+def test_a_row_rendered_by_a_worker_reads_back_as_its_cells():
+    from engine.batch import csv_line, csv_row
+
+    record = {"case": "a,b.yaml", "name": '他说"好"', "department": "第一行\n第二行", "implementer": None,
+              "total": "90.00", "max_total": "100", "grade": "优", "failed_checks": ["总分与原表一致", "等级与总分相符"],
+              "error": None, "reported_total": "=1+1", "reported_grade": None}
+    line = csv_line(record)
+    assert line.endswith("\r\n") and csv_line(record) == line  # the buffer is emptied between rows
+    assert next(csv.reader(io.StringIO(line))) == csv_row(record)
+    assert csv_row(record)[9] == "'=1+1"  # a formula-like cell is made text before it is rendered
