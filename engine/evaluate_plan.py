@@ -23,14 +23,13 @@ import keyword
 import os
 import re
 import sys
-import textwrap
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from .evaluate import _NO_REASON, _SHORTFALL_BRANCHES, PERCENT_SLIP, RECORD_CHECKS, _Evaluation
 from .formula import FORMULA_FAILURES, FUNCTIONS, NA, Formula, NotApplicable, ratio
 from .model import (
-    Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, IndicatorRow, Leaf, Result, RowTemplate,
+    Check, CheckResult, CompiledScheme, DerivedValue, Group, IndicatorResult, Leaf, Result, RowTemplate,
     walk,
 )
 from .quantities import _MAX_INTEGER_DIGITS, PERCENT
@@ -45,14 +44,6 @@ _SNIPPET_LOCALS = {"W", "A", "B", "S", "N", "raw", "branch", "flags", "row", "ki
 _RESULT_NAMES = {"total": "_total", "总分": "_total", "grade": "_grade", "等级": "_grade",
                  "max_total": "_max_total", "满分": "_max_total"}
 _LEAF_WEIGHT_NAMES = ("weight", "分值")
-
-
-class _RowRefused(Exception):
-    """A row the row scorer could not score: the general path reports it."""
-
-
-def _refuse_row(row: IndicatorRow, error: Exception | None) -> None:
-    raise _RowRefused
 
 
 def _skipped_for_blanks(check: Check, pairs: tuple[tuple[str, Any], ...]) -> CheckResult:
@@ -112,9 +103,9 @@ class _Planner:
             # an infinity falls outside, and a NaN raises InvalidOperation, which sends the case (or the
             # check) to the general path.
             "_RANGE_LOW": -Decimal(10) ** _MAX_INTEGER_DIGITS, "_RANGE_HIGH": Decimal(10) ** _MAX_INTEGER_DIGITS,
-            "_IRREGULAR": (NotApplicable, RuleError, _RowRefused, *FORMULA_FAILURES),
+            "_IRREGULAR": (NotApplicable, RuleError, *FORMULA_FAILURES),
             "_FORMULA_FAILURES": (NotApplicable, *FORMULA_FAILURES), "_settle": _settle,
-            "_skipped_for_blanks": _skipped_for_blanks, "_refuse_row": _refuse_row, "_scheme": scheme,
+            "_skipped_for_blanks": _skipped_for_blanks, "_scheme": scheme,
             "_quantum": scheme.quantum, "_identity": scheme.identity, "_tree": scheme.root, "_places": scheme.places,
             "_max_total": scheme.max_total, "len": len, "abs": abs, "tuple": tuple, "str": str,
         }

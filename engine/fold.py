@@ -45,6 +45,8 @@ class _Folder:
                         break  # what follows cannot run
                     continue
                 statement.test = self.simplified(statement.test, known)
+                for name in _stored(statement.test):  # an assignment expression in the test
+                    known.pop(name, None)
                 after_body, after_else = dict(known), dict(known)
                 statement.body = self.block(statement.body, after_body) or [ast.Pass()]
                 statement.orelse = self.block(statement.orelse, after_else)
