@@ -221,17 +221,18 @@ def plain_gate(kind: str) -> Callable[[Any], bool]:
     # this module (which writes it) or the schema changes.
     here = os.stat(__file__)
     code = _kept(f"{kind}-plain", f"{text}\0{here.st_mtime_ns}\0{here.st_size}\0{sys.version}", generate)
-    if code is None:
-        return _unsure
-    namespace: dict[str, Any] = {"Decimal": Decimal, "NoneType": type(None)}
-    exec(code, namespace)  # noqa: S102 - from our own schema
-    return namespace["fits"]
+    return _unsure if code is None else _fits(code)
 
 
 def compile_plain_gate(schema: dict, name: str = "schema") -> Callable[[Any], bool]:
     """`fits(document) -> bool` for `schema` (see plain_gate); _Unsupported if it needs what is not compiled."""
+    return _fits(compile(plain_gate_source(schema), f"<{name} plain gate>", "exec"))
+
+
+def _fits(code: Any) -> Callable[[Any], bool]:
+    """The `fits` function a plain gate's compiled code defines."""
     namespace: dict[str, Any] = {"Decimal": Decimal, "NoneType": type(None)}
-    exec(compile(plain_gate_source(schema), f"<{name} plain gate>", "exec"), namespace)  # noqa: S102 - from our own schema
+    exec(code, namespace)  # noqa: S102 - from our own schema
     return namespace["fits"]
 
 
